@@ -1,0 +1,15 @@
+//! civmap: the spatial engine of a civilized-city campaign. Assets (roads, intersections, back
+//! alleys, markets, parking zones, districts...) live in a store (GeoPackage or PostGIS), are
+//! indexed in memory in a metric projection, and are served over HTTP as GeoJSON in WGS84.
+#![forbid(unsafe_code)]
+
+pub mod bench;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod import;
+pub mod index;
+pub mod layers;
+pub mod model;
+pub mod service;
+pub mod store;

@@ -1,0 +1,64 @@
+//! The durable truth: the kind catalogue and the assets, behind one trait with two backends
+//! (the embedded GeoPackage file here; PostGIS for shared deployments). Geometries are WGS84.
+//!
+//! Only this module writes SQL. Kind names reach SQL as table names only after
+//! [`crate::model::validate_kind_name`] has passed them.
+
+pub mod gpkg;
+pub mod gpkg_geom;
+
+use async_trait::async_trait;
+
+use crate::model::{Asset, Catalogue, KindSpec, ModelError};
+
+/// What went wrong in the store, with what it was doing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("opening store {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("{doing}: {source}")]
+    Sqlite {
+        doing: String,
+        source: rusqlite::Error,
+    },
+    #[error("reading geometry of {kind} fid {fid}: {source}")]
+    Geometry {
+        kind: String,
+        fid: i64,
+        source: gpkg_geom::GeomError,
+    },
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("asset id {id:?} already belongs to kind {existing_kind}, not {kind}")]
+    IdTakenByOtherKind {
+        id: String,
+        kind: String,
+        existing_kind: String,
+    },
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+/// The persistence every backend offers. A write returns only once it is durable.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The kinds known to this store, in catalogue order.
+    async fn catalogue(&self) -> Result<Catalogue, StoreError>;
+
+    /// Adds or replaces a kind (creating its layer).
+    async fn put_kind(&self, spec: &KindSpec) -> Result<(), StoreError>;
+
+    /// Every asset of every kind.
+    async fn load_assets(&self) -> Result<Vec<Asset>, StoreError>;
+
+    /// Adds or replaces (by id) `assets` of one kind, all in one transaction: either all are
+    /// written or none.
+    async fn upsert_assets(&self, kind: &str, assets: &[Asset]) -> Result<usize, StoreError>;
+
+    /// A token that changes whenever another process (another civmap, `civmap import`, QGIS)
+    /// has committed to the store; this process's own writes leave it alone.
+    async fn outside_change_token(&self) -> Result<i64, StoreError>;
+}

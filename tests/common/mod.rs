@@ -1,0 +1,110 @@
+//! Shared helpers for the integration tests: a demo city in a fresh GeoPackage, and requests
+//! sent to the real router without a socket.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use civmap::http::{AppState, router};
+use civmap::service::{City, seed_demo_if_empty};
+use civmap::store::gpkg::GeoPackageStore;
+
+/// A demo city on a GeoPackage in a temporary directory (removed on drop).
+pub struct TestCity {
+    pub dir: tempfile::TempDir,
+    pub city: Arc<City>,
+    pub router: Router,
+}
+
+impl TestCity {
+    pub fn store_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("civmap.gpkg")
+    }
+}
+
+pub async fn demo_city() -> TestCity {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = GeoPackageStore::open(&dir.path().join("civmap.gpkg")).expect("open store");
+    seed_demo_if_empty(&store).await.expect("seed demo");
+    let city = Arc::new(City::open(Arc::new(store)).await.expect("open city"));
+    let router = router(
+        AppState {
+            city: Arc::clone(&city),
+        },
+        None,
+    );
+    TestCity { dir, city, router }
+}
+
+/// A response: status, content type and the body parsed as JSON (Null when not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+pub async fn send(router: &Router, method: &str, uri: &str) -> Reply {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "civmap.test")
+        .body(Body::empty())
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
+
+pub async fn get(router: &Router, uri: &str) -> Reply {
+    send(router, "GET", uri).await
+}
+
+/// Asserts a 4xx problem+json reply whose detail mentions `needle`.
+pub fn assert_problem(reply: &Reply, status: u16, needle: &str) {
+    assert_eq!(reply.status.as_u16(), status, "body: {}", reply.body);
+    assert_eq!(reply.content_type, "application/problem+json");
+    assert_eq!(reply.body["status"], status);
+    let detail = reply.body["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains(needle),
+        "detail {detail:?} does not mention {needle:?}"
+    );
+}
+
+/// Whether an external tool is on PATH; in CI (CI=true) its absence fails the test.
+pub fn require_tool(tool: &str) -> bool {
+    let found = std::process::Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{tool} is required in CI but is not installed");
+        }
+        eprintln!("skipping: {tool} is not installed (the README test command installs it)");
+    }
+    found
+}
