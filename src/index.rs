@@ -254,6 +254,11 @@ impl SpatialIndex {
         self.kinds.iter().position(|k| k == kind)
     }
 
+    /// The R-tree of the kind at `position`.
+    pub fn tree(&self, position: usize) -> Option<&RTree<IndexedAsset>> {
+        self.trees.get(position)
+    }
+
     /// Every kind position.
     pub fn all_kinds(&self) -> Vec<usize> {
         (0..self.kinds.len()).collect()

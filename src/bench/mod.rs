@@ -2,6 +2,7 @@
 //! Prints each figure beside its target. (The PostGIS side-by-side arrives with the PostGIS
 //! backend; the figures here are civmap's own.)
 
+pub mod postgis;
 pub mod synth;
 
 use std::hint::black_box;
@@ -123,6 +124,21 @@ pub async fn run(quick: bool) -> anyhow::Result<()> {
         .filter_map(|k| layers.index().kind_position(k))
         .collect();
     let roads: Vec<usize> = layers.index().kind_position("road").into_iter().collect();
+    if let Some(tree) = roads.first().and_then(|&k| layers.index().tree(k)) {
+        let projected: Vec<[f64; 2]> = points
+            .iter()
+            .map(|&(lon, lat)| layers.index().projection().forward(lon, lat))
+            .collect();
+        let start = Instant::now();
+        for q in &projected {
+            black_box(tree.nearest_neighbor(q));
+        }
+        row(
+            "  plain rstar nearest_neighbor, road (plane only)",
+            format!("{:.2} µs", start.elapsed().as_secs_f64() * 1e6 / projected.len() as f64),
+            "-",
+        );
+    }
     row(
         "nearest asset, one kind (road)",
         format!("{:.2} µs", nearest_ns(&layers, &points, &roads) / 1e3),
