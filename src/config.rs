@@ -14,11 +14,35 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     /// Seed the Langfang demo city into an empty store.
     pub seed_demo: bool,
+    /// Refuse reports inside a zone where the reported thing is permitted (else flag them).
+    pub reject_permitted: bool,
+    /// Radius for possible duplicates, metres.
+    pub duplicate_radius_m: f64,
+    /// Largest photo accepted, bytes.
+    pub max_photo_bytes: usize,
 }
 
 impl Config {
     /// The GeoPackage file inside the data directory.
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("civmap.gpkg")
+    }
+
+    /// The photo directory inside the data directory.
+    pub fn photo_dir(&self) -> PathBuf {
+        self.data_dir.join("photos")
+    }
+
+    /// The service options this configuration implies.
+    pub fn city_options(&self) -> crate::service::CityOptions {
+        crate::service::CityOptions {
+            reports: crate::reports::desk::ReportSettings {
+                duplicate_radius_m: self.duplicate_radius_m,
+                reject_permitted: self.reject_permitted,
+                ..Default::default()
+            },
+            photo_dir: self.photo_dir(),
+            max_photo_bytes: self.max_photo_bytes,
+        }
     }
 }

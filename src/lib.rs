@@ -5,11 +5,14 @@
 
 pub mod bench;
 pub mod config;
+pub mod crs;
 pub mod demo;
 pub mod http;
 pub mod import;
 pub mod index;
 pub mod layers;
+pub mod matching;
 pub mod model;
+pub mod reports;
 pub mod service;
 pub mod store;

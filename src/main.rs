@@ -48,6 +48,15 @@ enum Command {
         /// Start with an empty store instead of the demo city.
         #[arg(long)]
         no_demo: bool,
+        /// Refuse reports inside a zone where the reported thing is permitted (default: flag).
+        #[arg(long, env = "CIVMAP_REJECT_PERMITTED")]
+        reject_permitted: bool,
+        /// Open reports of one category this close (metres, last 7 days) are possible duplicates.
+        #[arg(long, default_value_t = 30.0)]
+        duplicate_radius_m: f64,
+        /// Largest photo accepted, MiB.
+        #[arg(long, default_value_t = 8)]
+        max_photo_mib: usize,
     },
     /// Add or replace assets of one kind from a GeoJSON file (all or nothing).
     Import {
@@ -103,12 +112,21 @@ async fn main() -> Result<()> {
             listen,
             web,
             no_demo,
+            reject_permitted,
+            duplicate_radius_m,
+            max_photo_mib,
         } => {
+            if !(duplicate_radius_m.is_finite() && (0.0..=1000.0).contains(&duplicate_radius_m)) {
+                bail!("--duplicate-radius-m must be between 0 and 1000");
+            }
             let config = Config {
                 data_dir: data.dir,
                 listen,
                 web_dir: web.is_dir().then_some(web),
                 seed_demo: !no_demo,
+                reject_permitted,
+                duplicate_radius_m,
+                max_photo_bytes: max_photo_mib.clamp(1, 64) << 20,
             };
             serve(config).await
         }
@@ -160,9 +178,9 @@ async fn serve(config: Config) -> Result<()> {
     {
         tracing::info!(?counts, "empty store: imported the Langfang demo city");
     }
-    let city = Arc::new(City::open(Arc::new(store)).await?);
+    let city = Arc::new(City::open(Arc::new(store), config.city_options()).await?);
     tracing::info!(assets = city.layers().assets().len(), "layers indexed");
-    civmap::service::spawn_outside_change_watch(Arc::clone(&city), Duration::from_secs(2));
+    civmap::service::spawn_asset_watch(Arc::clone(&city), Duration::from_secs(2));
     match &config.web_dir {
         Some(dir) => tracing::info!(dir = %dir.display(), "serving the web map at /"),
         None => tracing::warn!(

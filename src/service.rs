@@ -1,11 +1,19 @@
-//! The running city: the store (durable truth) and the published in-memory layers built from it.
-//! A write goes to the store first; only then is a rebuilt snapshot swapped in.
+//! The running city: the store (durable truth), the published in-memory layers built from it,
+//! and the report desk. A write goes to the store first; only then is it shown to readers.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Duration, Utc};
 
 use crate::import::{ImportError, assets_from_geojson};
 use crate::layers::Layers;
 use crate::model::{Asset, Catalogue, KindCounts};
+use crate::reports::Categories;
+use crate::reports::book::ReportBook;
+use crate::reports::desk::{ReportDesk, ReportSettings};
+use crate::reports::photos::PhotoStore;
 use crate::store::{Store, StoreError};
 
 /// What went wrong while seeding or importing.
@@ -17,19 +25,63 @@ pub enum ServiceError {
     Import { kind: String, source: ImportError },
 }
 
-/// The store plus the snapshot readers use.
+/// The service's notion of now: the system clock, shifted in tests to make deadlines pass.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_ms: AtomicI64,
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Moves this clock forward (tests only need this).
+    pub fn advance(&self, by: Duration) {
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+    }
+}
+
+/// How the city's service is set up.
+#[derive(Debug, Clone)]
+pub struct CityOptions {
+    pub reports: ReportSettings,
+    /// Where photos are kept.
+    pub photo_dir: PathBuf,
+    /// Largest photo accepted, bytes.
+    pub max_photo_bytes: usize,
+}
+
+/// The store, the snapshot readers use, and the report desk.
 pub struct City {
     store: Arc<dyn Store>,
     layers: RwLock<Arc<Layers>>,
+    /// The store's asset version the published layers were built from.
+    layers_version: AtomicI64,
+    pub reports: ReportDesk,
+    pub clock: Clock,
 }
 
 impl City {
-    /// Loads every asset from `store` and indexes it.
-    pub async fn open(store: Arc<dyn Store>) -> Result<Self, StoreError> {
+    /// Loads every asset and report from `store` and indexes them.
+    pub async fn open(store: Arc<dyn Store>, options: CityOptions) -> Result<Self, StoreError> {
+        let version = store.asset_version().await?;
         let layers = load_layers(store.as_ref()).await?;
+        let (reports, transitions) = store.load_reports().await?;
+        let book = ReportBook::new(reports, transitions, *layers.index().projection());
+        let desk = ReportDesk::new(
+            Categories::builtin(),
+            options.reports,
+            book,
+            PhotoStore::new(options.photo_dir, options.max_photo_bytes),
+        );
         Ok(Self {
             store,
             layers: RwLock::new(Arc::new(layers)),
+            layers_version: AtomicI64::new(version),
+            reports: desk,
+            clock: Clock::default(),
         })
     }
 
@@ -41,8 +93,12 @@ impl City {
         }
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Adds or replaces assets of `kind` durably, then publishes a rebuilt snapshot.
@@ -54,39 +110,41 @@ impl City {
 
     /// Rebuilds the snapshot from the store.
     pub async fn reload(&self) -> Result<(), StoreError> {
+        let version = self.store.asset_version().await?;
         let fresh = Arc::new(load_layers(self.store.as_ref()).await?);
         match self.layers.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
+        self.layers_version.store(version, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Reloads the layers if another process changed assets since they were built.
+    pub async fn refresh_if_changed(&self) -> Result<bool, StoreError> {
+        let version = self.store.asset_version().await?;
+        if version == self.layers_version.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        self.reload().await?;
+        Ok(true)
     }
 }
 
-/// Watches the store for writes made by other processes and republishes the layers when one is
-/// seen, checking every `every`.
-pub fn spawn_outside_change_watch(city: Arc<City>, every: std::time::Duration) {
+/// Checks every `every` whether assets changed in the store (another civmap, `civmap import`,
+/// QGIS) and republishes the layers when they did.
+pub fn spawn_asset_watch(city: Arc<City>, every: std::time::Duration) {
     tokio::spawn(async move {
-        let mut seen = city.store.outside_change_token().await.ok();
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            let token = match city.store.outside_change_token().await {
-                Ok(token) => token,
-                Err(error) => {
-                    tracing::warn!(%error, "checking the store for outside changes");
-                    continue;
-                }
-            };
-            if seen != Some(token) {
-                seen = Some(token);
-                match city.reload().await {
-                    Ok(()) => tracing::info!(
-                        assets = city.layers().assets().len(),
-                        "store changed outside this process: layers reloaded"
-                    ),
-                    Err(error) => tracing::error!(%error, "reloading layers"),
-                }
+            match city.refresh_if_changed().await {
+                Ok(true) => tracing::info!(
+                    assets = city.layers().assets().len(),
+                    "assets changed in the store: layers reloaded"
+                ),
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "checking the store for asset changes"),
             }
         }
     });

@@ -16,6 +16,13 @@ pub struct AppError {
 }
 
 impl AppError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+        }
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
@@ -50,6 +57,7 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Model(e) => e.into(),
+            StoreError::Conflict(message) => Self::new(StatusCode::CONFLICT, message),
             e @ StoreError::IdTakenByOtherKind { .. } => Self {
                 status: StatusCode::CONFLICT,
                 detail: e.to_string(),

@@ -3,6 +3,7 @@
 
 pub mod error;
 mod params;
+mod reports;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::json;
 use tower_http::services::ServeDir;
 
@@ -38,6 +39,7 @@ pub struct AppState {
 
 /// The whole API; `web_dir`, when given, is served at `/`.
 pub fn router(state: AppState, web_dir: Option<PathBuf>) -> Router {
+    let upload_limit = 4 * state.city.reports.photos().max_bytes() + (16 << 20);
     let api = Router::new()
         .route("/health", get(health))
         .route("/api/layers", get(list_layers))
@@ -46,8 +48,25 @@ pub fn router(state: AppState, web_dir: Option<PathBuf>) -> Router {
         .route("/api/nearest", get(nearest))
         .route("/api/within", get(within))
         .route("/glyphs/{fontstack}/{range}", get(no_glyphs))
-        .method_not_allowed_fallback(method_not_allowed)
+        .route("/api/categories", get(reports::categories))
+        .route("/api/reports", get(reports::list_reports))
+        .route("/api/reports/{id}", get(reports::report_by_id))
+        .route("/api/reports/rematch", post(reports::rematch))
+        .route("/api/stats", get(reports::stats))
+        .route("/api/bulletins/weekly", get(reports::weekly_bulletin))
+        .route("/api/supervision", get(reports::supervision))
+        .route("/api/photos/{hash}", get(reports::photo))
         .layer(DefaultBodyLimit::max(1 << 20))
+        .merge(
+            // Bodies that may carry photos or a CSV file get a larger limit.
+            Router::new()
+                .route("/api/reports", post(reports::file_report))
+                .route("/api/reports/{id}/transitions", post(reports::transition))
+                .route("/api/reports/import", post(reports::import_csv))
+                .route("/api/photos", post(reports::upload_photo))
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);
     match web_dir {
         Some(dir) => {

@@ -3,7 +3,7 @@
 //! attributes table `civmap_kinds`. QGIS and GDAL open the same file.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use async_trait::async_trait;
 use rusqlite::functions::FunctionFlags;
@@ -11,8 +11,10 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::gpkg_geom;
+use super::gpkg_reports::{self, Job, WriteDone, WriteOp};
 use super::{Store, StoreError};
 use crate::model::{Asset, Catalogue, GeometryType, KindSpec, validate_kind_name};
+use crate::reports::{NewReport, Report, Status, Transition};
 
 const GPKG_APPLICATION_ID: i32 = 0x4750_4B47; // "GPKG"
 const GPKG_USER_VERSION: i32 = 10300; // 1.3.0
@@ -25,6 +27,8 @@ const CORE_SCHEMA: &str = include_str!("gpkg_core.sql");
 pub struct GeoPackageStore {
     path: PathBuf,
     conn: Arc<Mutex<Connection>>,
+    /// The group-commit writer of reports.
+    writer: mpsc::Sender<Job>,
 }
 
 fn sql_err(doing: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -35,30 +39,22 @@ fn sql_err(doing: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreErr
 impl GeoPackageStore {
     /// Opens (creating if needed) the GeoPackage at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(open_err)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
-        )
-        .map_err(open_err)?;
-        register_geometry_functions(&conn).map_err(open_err)?;
-        let app_id: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .map_err(open_err)?;
-        if app_id != GPKG_APPLICATION_ID {
-            conn.execute_batch(&format!(
-                "PRAGMA application_id = {GPKG_APPLICATION_ID}; PRAGMA user_version = {GPKG_USER_VERSION};"
-            ))
-            .map_err(open_err)?;
-        }
-        conn.execute_batch(CORE_SCHEMA).map_err(open_err)?;
+        let conn = open_connection(path)?;
         Ok(Self {
             path: path.to_path_buf(),
             conn: Arc::new(Mutex::new(conn)),
+            writer: gpkg_reports::spawn_writer(path)?,
         })
+    }
+
+    /// Sends a report write to the writer thread and waits until it is committed.
+    async fn write(&self, op: WriteOp) -> Result<WriteDone, StoreError> {
+        let (reply, done) = tokio::sync::oneshot::channel();
+        self.writer
+            .send(Job { op, reply })
+            .map_err(|_| StoreError::Task("the report writer has stopped".into()))?;
+        done.await
+            .map_err(|_| StoreError::Task("the report writer dropped a write".into()))?
     }
 
     /// The file this store writes.
@@ -81,6 +77,33 @@ impl GeoPackageStore {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
+}
+
+/// A connection with civmap's settings (WAL, synchronous=FULL), the SQL functions the R-tree
+/// triggers need, and every table created.
+pub(super) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(open_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
+    )
+    .map_err(open_err)?;
+    register_geometry_functions(&conn).map_err(open_err)?;
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(open_err)?;
+    if app_id != GPKG_APPLICATION_ID {
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {GPKG_APPLICATION_ID}; PRAGMA user_version = {GPKG_USER_VERSION};"
+        ))
+        .map_err(open_err)?;
+    }
+    conn.execute_batch(CORE_SCHEMA).map_err(open_err)?;
+    gpkg_reports::create_schema(&conn)?;
+    Ok(conn)
 }
 
 /// Registers the SQL functions the GeoPackage R-tree triggers call (as GDAL does).
@@ -134,63 +157,86 @@ CREATE TABLE IF NOT EXISTS "{kind}" (
   unit TEXT,
   properties TEXT NOT NULL DEFAULT '{{}}'
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS "rtree_{kind}_geom" USING rtree(id, minx, maxx, miny, maxy);
-CREATE TRIGGER IF NOT EXISTS "rtree_{kind}_geom_insert" AFTER INSERT ON "{kind}"
-  WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
-BEGIN
-  INSERT OR REPLACE INTO "rtree_{kind}_geom" VALUES (
-    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
-END;
-CREATE TRIGGER IF NOT EXISTS "rtree_{kind}_geom_update1" AFTER UPDATE OF geom ON "{kind}"
-  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
-BEGIN
-  INSERT OR REPLACE INTO "rtree_{kind}_geom" VALUES (
-    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
-END;
-CREATE TRIGGER IF NOT EXISTS "rtree_{kind}_geom_update2" AFTER UPDATE OF geom ON "{kind}"
-  WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
-BEGIN
-  DELETE FROM "rtree_{kind}_geom" WHERE id = OLD.fid;
-END;
-CREATE TRIGGER IF NOT EXISTS "rtree_{kind}_geom_update3" AFTER UPDATE ON "{kind}"
-  WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
-BEGIN
-  DELETE FROM "rtree_{kind}_geom" WHERE id = OLD.fid;
-  INSERT OR REPLACE INTO "rtree_{kind}_geom" VALUES (
-    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
-END;
-CREATE TRIGGER IF NOT EXISTS "rtree_{kind}_geom_update4" AFTER UPDATE ON "{kind}"
-  WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
-BEGIN
-  DELETE FROM "rtree_{kind}_geom" WHERE id IN (OLD.fid, NEW.fid);
-END;
-CREATE TRIGGER IF NOT EXISTS "rtree_{kind}_geom_delete" AFTER DELETE ON "{kind}"
-  WHEN old.geom NOT NULL
-BEGIN
-  DELETE FROM "rtree_{kind}_geom" WHERE id = OLD.fid;
-END;
 "#
     );
     conn.execute_batch(&ddl)
         .map_err(sql_err(format!("creating layer {kind}")))?;
+    register_feature_table(
+        conn,
+        kind,
+        &format!("{} {}", spec.name_zh, spec.name_en),
+        "GEOMETRY",
+    )
+}
+
+/// Registers a feature table (geometry column `geom`, primary key `fid`, EPSG:4326) in
+/// gpkg_contents and gpkg_geometry_columns, and gives it the GeoPackage R-tree index with the
+/// standard triggers. `table` must be an allow-listed identifier.
+pub(super) fn register_feature_table(
+    conn: &Connection,
+    table: &str,
+    description: &str,
+    geometry_type: &str,
+) -> Result<(), StoreError> {
+    let rtree = format!(
+        r#"
+CREATE VIRTUAL TABLE IF NOT EXISTS "rtree_{table}_geom" USING rtree(id, minx, maxx, miny, maxy);
+CREATE TRIGGER IF NOT EXISTS "rtree_{table}_geom_insert" AFTER INSERT ON "{table}"
+  WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  INSERT OR REPLACE INTO "rtree_{table}_geom" VALUES (
+    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER IF NOT EXISTS "rtree_{table}_geom_update1" AFTER UPDATE OF geom ON "{table}"
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  INSERT OR REPLACE INTO "rtree_{table}_geom" VALUES (
+    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER IF NOT EXISTS "rtree_{table}_geom_update2" AFTER UPDATE OF geom ON "{table}"
+  WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM "rtree_{table}_geom" WHERE id = OLD.fid;
+END;
+CREATE TRIGGER IF NOT EXISTS "rtree_{table}_geom_update3" AFTER UPDATE ON "{table}"
+  WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM "rtree_{table}_geom" WHERE id = OLD.fid;
+  INSERT OR REPLACE INTO "rtree_{table}_geom" VALUES (
+    NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+END;
+CREATE TRIGGER IF NOT EXISTS "rtree_{table}_geom_update4" AFTER UPDATE ON "{table}"
+  WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
+BEGIN
+  DELETE FROM "rtree_{table}_geom" WHERE id IN (OLD.fid, NEW.fid);
+END;
+CREATE TRIGGER IF NOT EXISTS "rtree_{table}_geom_delete" AFTER DELETE ON "{table}"
+  WHEN old.geom NOT NULL
+BEGIN
+  DELETE FROM "rtree_{table}_geom" WHERE id = OLD.fid;
+END;
+"#
+    );
+    conn.execute_batch(&rtree)
+        .map_err(sql_err(format!("creating the R-tree of {table}")))?;
     conn.execute(
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, srs_id)
          VALUES (?1, 'features', ?1, ?2, ?3)",
-        params![kind, format!("{} {}", spec.name_zh, spec.name_en), SRS_WGS84],
+        params![table, description, SRS_WGS84],
     )
-    .map_err(sql_err(format!("registering layer {kind}")))?;
+    .map_err(sql_err(format!("registering layer {table}")))?;
     conn.execute(
         "INSERT OR IGNORE INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
-         VALUES (?1, 'geom', 'GEOMETRY', ?2, 0, 0)",
-        params![kind, SRS_WGS84],
+         VALUES (?1, 'geom', ?2, ?3, 0, 0)",
+        params![table, geometry_type, SRS_WGS84],
     )
-    .map_err(sql_err(format!("registering geometry column of {kind}")))?;
+    .map_err(sql_err(format!("registering geometry column of {table}")))?;
     conn.execute(
         "INSERT OR IGNORE INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope)
          VALUES (?1, 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
-        [kind],
+        [table],
     )
-    .map_err(sql_err(format!("registering the R-tree of {kind}")))?;
+    .map_err(sql_err(format!("registering the R-tree of {table}")))?;
     Ok(())
 }
 
@@ -354,9 +400,19 @@ fn upsert(conn: &mut Connection, kind: &str, assets: &[Asset]) -> Result<usize, 
         [&kind_table],
     )
     .map_err(sql_err(format!("updating the extent of {kind}")))?;
+    bump_asset_version(&tx)?;
     tx.commit()
         .map_err(sql_err(format!("committing import into {kind}")))?;
     Ok(assets.len())
+}
+
+fn bump_asset_version(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE civmap_meta SET value = value + 1 WHERE key = 'asset_version'",
+        [],
+    )
+    .map(|_| ())
+    .map_err(sql_err("bumping the asset version"))
 }
 
 fn put_kind(conn: &mut Connection, spec: &KindSpec) -> Result<(), StoreError> {
@@ -380,6 +436,7 @@ fn put_kind(conn: &mut Connection, spec: &KindSpec) -> Result<(), StoreError> {
     )
     .map_err(sql_err(format!("adding kind {}", spec.kind)))?;
     create_layer(&tx, spec)?;
+    bump_asset_version(&tx)?;
     tx.commit()
         .map_err(sql_err(format!("adding kind {}", spec.kind)))
 }
@@ -415,10 +472,40 @@ impl Store for GeoPackageStore {
             .await
     }
 
-    async fn outside_change_token(&self) -> Result<i64, StoreError> {
+    async fn insert_reports(&self, reports: Vec<NewReport>) -> Result<Vec<Report>, StoreError> {
+        match self.write(WriteOp::Insert(reports)).await? {
+            WriteDone::Inserted(stored) => Ok(stored),
+            WriteDone::Saved => Err(StoreError::Task("writer answered the wrong write".into())),
+        }
+    }
+
+    async fn save_report(
+        &self,
+        expected: Status,
+        report: Report,
+        entry: Option<Transition>,
+    ) -> Result<(), StoreError> {
+        self.write(WriteOp::Save {
+            expected,
+            report: Box::new(report),
+            entry,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn load_reports(&self) -> Result<(Vec<Report>, Vec<Transition>), StoreError> {
+        self.with_conn(|conn| gpkg_reports::load(conn)).await
+    }
+
+    async fn asset_version(&self) -> Result<i64, StoreError> {
         self.with_conn(|conn| {
-            conn.query_row("PRAGMA data_version", [], |r| r.get(0))
-                .map_err(sql_err("reading the data version"))
+            conn.query_row(
+                "SELECT value FROM civmap_meta WHERE key = 'asset_version'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql_err("reading the asset version"))
         })
         .await
     }
@@ -486,20 +573,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_write_by_another_connection_changes_the_outside_token() {
+    async fn an_asset_write_by_any_connection_grows_the_asset_version() {
         let (dir, store) = store_with_intersections().await;
-        let before = store.outside_change_token().await.unwrap();
+        let before = store.asset_version().await.unwrap();
         store
             .upsert_assets("intersection", &[stall("i1", 116.67)])
             .await
             .unwrap();
-        assert_eq!(store.outside_change_token().await.unwrap(), before);
+        let mine = store.asset_version().await.unwrap();
+        assert!(mine > before);
         let other = GeoPackageStore::open(&dir.path().join("t.gpkg")).unwrap();
         other
             .upsert_assets("intersection", &[stall("i2", 116.68)])
             .await
             .unwrap();
-        assert_ne!(store.outside_change_token().await.unwrap(), before);
+        assert!(store.asset_version().await.unwrap() > mine);
     }
 
     #[tokio::test]

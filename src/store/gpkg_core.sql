@@ -61,3 +61,7 @@ CREATE TABLE IF NOT EXISTS civmap_kinds (
 );
 INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
   VALUES ('civmap_kinds', 'attributes', 'civmap_kinds', 'civmap asset kind catalogue');
+
+-- Counters other processes watch: asset_version grows with every change to kinds or assets.
+CREATE TABLE IF NOT EXISTS civmap_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO civmap_meta VALUES ('asset_version', 0);

@@ -6,10 +6,12 @@
 
 pub mod gpkg;
 pub mod gpkg_geom;
+mod gpkg_reports;
 
 use async_trait::async_trait;
 
 use crate::model::{Asset, Catalogue, KindSpec, ModelError};
+use crate::reports::{NewReport, Report, Status, Transition};
 
 /// What went wrong in the store, with what it was doing.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,8 @@ pub enum StoreError {
         kind: String,
         existing_kind: String,
     },
+    #[error("{0}")]
+    Conflict(String),
     #[error("store task failed: {0}")]
     Task(String),
 }
@@ -58,7 +62,21 @@ pub trait Store: Send + Sync {
     /// written or none.
     async fn upsert_assets(&self, kind: &str, assets: &[Asset]) -> Result<usize, StoreError>;
 
-    /// A token that changes whenever another process (another civmap, `civmap import`, QGIS)
-    /// has committed to the store; this process's own writes leave it alone.
-    async fn outside_change_token(&self) -> Result<i64, StoreError>;
+    /// A number that grows with every change to kinds or assets, by any process.
+    async fn asset_version(&self) -> Result<i64, StoreError>;
+
+    /// Files reports, all in one transaction; returns them with their new ids, in order.
+    async fn insert_reports(&self, reports: Vec<NewReport>) -> Result<Vec<Report>, StoreError>;
+
+    /// Writes a report's new state and its audit entry, if its stored status is still
+    /// `expected`; otherwise `Conflict` and nothing is written.
+    async fn save_report(
+        &self,
+        expected: Status,
+        report: Report,
+        entry: Option<Transition>,
+    ) -> Result<(), StoreError>;
+
+    /// Every report and every audit entry, oldest first.
+    async fn load_reports(&self) -> Result<(Vec<Report>, Vec<Transition>), StoreError>;
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use civmap::http::{AppState, router};
-use civmap::service::{City, seed_demo_if_empty};
+use civmap::service::{City, CityOptions, seed_demo_if_empty};
 use civmap::store::gpkg::GeoPackageStore;
 
 /// A demo city on a GeoPackage in a temporary directory (removed on drop).
@@ -29,10 +29,25 @@ impl TestCity {
 }
 
 pub async fn demo_city() -> TestCity {
+    demo_city_with(|_| {}).await
+}
+
+/// A demo city whose options `tweak` may change (e.g. reject permitted zones).
+pub async fn demo_city_with(tweak: impl FnOnce(&mut CityOptions)) -> TestCity {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = GeoPackageStore::open(&dir.path().join("civmap.gpkg")).expect("open store");
     seed_demo_if_empty(&store).await.expect("seed demo");
-    let city = Arc::new(City::open(Arc::new(store)).await.expect("open city"));
+    let mut options = CityOptions {
+        reports: Default::default(),
+        photo_dir: dir.path().join("photos"),
+        max_photo_bytes: 64 << 10,
+    };
+    tweak(&mut options);
+    let city = Arc::new(
+        City::open(Arc::new(store), options)
+            .await
+            .expect("open city"),
+    );
     let router = router(
         AppState {
             city: Arc::clone(&city),
