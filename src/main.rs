@@ -84,6 +84,9 @@ enum Command {
         colour: String,
         #[arg(long, default_value_t = 50)]
         priority: i32,
+        /// Point kinds: reports this close (metres) count as at the asset.
+        #[arg(long, default_value_t = 0.0)]
+        snap_radius_m: f64,
     },
     /// Rebuild the demo city files in geodata/demo from the generator.
     GenerateDemo {
@@ -139,7 +142,11 @@ async fn main() -> Result<()> {
             geometry,
             colour,
             priority,
+            snap_radius_m,
         } => {
+            if !(snap_radius_m.is_finite() && (0.0..=500.0).contains(&snap_radius_m)) {
+                bail!("--snap-radius-m must be between 0 and 500");
+            }
             let spec = KindSpec {
                 kind,
                 name_zh,
@@ -147,6 +154,7 @@ async fn main() -> Result<()> {
                 geometry_type: GeometryType::parse(&geometry)?,
                 colour,
                 priority,
+                snap_radius_m,
             };
             open_store(&data.dir)?.put_kind(&spec).await?;
             println!("kind {} added", spec.kind);

@@ -1,8 +1,10 @@
 //! Snapping a report to the asset it is about: the nearest asset of an eligible kind within the
-//! category's reach (metres, on the ellipsoid). Inside a polygon (0 m) beats a nearby line;
-//! assets equally near (within [`TIE_M`]) are decided by kind priority. Also finds the district
+//! category's reach (metres, on the ellipsoid). Inside a polygon (0 m) beats a nearby line; a
+//! point kind's snap radius (an intersection's box) counts as 0 m; assets equally near (within
+//! [`TIE_M`]) are decided by kind priority. Also finds the district
 //! the point lies in and whether it lies in a zone where the reported thing is permitted.
 
+use crate::index::Hit;
 use crate::layers::Layers;
 use crate::reports::{Category, MatchedAsset};
 
@@ -39,6 +41,16 @@ fn priority(layers: &Layers, kind: &str) -> i32 {
         .map_or(i32::MAX, |k| k.priority)
 }
 
+/// The distance a hit counts for when ranking: a point asset's snap radius counts as 0 m.
+fn ranking_m(layers: &Layers, hit: &Hit) -> f64 {
+    let kind = &layers.assets()[hit.asset].kind;
+    let snap = layers
+        .catalogue()
+        .get(kind)
+        .map_or(0.0, |k| k.snap_radius_m);
+    (hit.distance_m - snap).max(0.0)
+}
+
 /// Whether (lon, lat) is in the city: inside a district, or within [`CITY_MARGIN_M`] of an asset.
 pub fn in_city(layers: &Layers, lon: f64, lat: f64) -> bool {
     let all = layers.index().all_kinds();
@@ -66,27 +78,31 @@ pub fn match_report(layers: &Layers, category: &Category, lon: f64, lat: f64) ->
         .into_iter()
         .filter(|h| h.distance_m <= category.max_distance_m)
         .collect();
-    // nearest-first already; among those tied with the nearest, the kind priority decides
-    let best = hits.first().map(|h| h.distance_m).map(|nearest| {
-        hits.retain(|h| {
-            if nearest == 0.0 {
-                h.distance_m == 0.0
-            } else {
-                h.distance_m <= nearest + TIE_M
-            }
-        });
-        hits.sort_by(|a, b| {
-            let (ka, kb) = (
-                &layers.assets()[a.asset].kind,
-                &layers.assets()[b.asset].kind,
-            );
-            priority(layers, ka)
-                .cmp(&priority(layers, kb))
-                .then(a.distance_m.total_cmp(&b.distance_m))
-                .then(a.asset.cmp(&b.asset))
-        });
-        hits[0]
+    // Rank by distance (a point asset's snap radius counts as 0 m); among those tied with the
+    // nearest, the kind priority decides.
+    let nearest = hits
+        .iter()
+        .map(|h| ranking_m(layers, h))
+        .fold(f64::INFINITY, f64::min);
+    hits.retain(|h| {
+        let d = ranking_m(layers, h);
+        if nearest == 0.0 {
+            d == 0.0
+        } else {
+            d <= nearest + TIE_M
+        }
     });
+    hits.sort_by(|a, b| {
+        let (ka, kb) = (
+            &layers.assets()[a.asset].kind,
+            &layers.assets()[b.asset].kind,
+        );
+        priority(layers, ka)
+            .cmp(&priority(layers, kb))
+            .then(a.distance_m.total_cmp(&b.distance_m))
+            .then(a.asset.cmp(&b.asset))
+    });
+    let best = hits.first().copied();
     let asset = best.map(|h| &layers.assets()[h.asset]);
     let permitted = positions(layers, &category.permitted_in);
     let permitted_zone = layers

@@ -96,6 +96,10 @@ pub struct KindSpec {
     /// Lower wins when a report is equally close to assets of two kinds.
     #[serde(default = "default_priority")]
     pub priority: i32,
+    /// For point kinds: a report this close (metres) counts as at the asset when matching, so
+    /// a report in the middle of a crossing is about the intersection, not the road through it.
+    #[serde(default)]
+    pub snap_radius_m: f64,
 }
 
 fn default_priority() -> i32 {

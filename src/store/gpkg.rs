@@ -243,7 +243,7 @@ END;
 fn read_catalogue(conn: &Connection) -> Result<Catalogue, StoreError> {
     let mut stmt = conn
         .prepare(
-            "SELECT kind, name_zh, name_en, geometry_type, colour, priority
+            "SELECT kind, name_zh, name_en, geometry_type, colour, priority, snap_radius_m
              FROM civmap_kinds ORDER BY position, kind",
         )
         .map_err(sql_err("reading the kind catalogue"))?;
@@ -256,12 +256,13 @@ fn read_catalogue(conn: &Connection) -> Result<Catalogue, StoreError> {
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, i32>(5)?,
+                r.get::<_, f64>(6)?,
             ))
         })
         .map_err(sql_err("reading the kind catalogue"))?;
     let mut kinds = Vec::new();
     for row in rows {
-        let (kind, name_zh, name_en, geometry_type, colour, priority) =
+        let (kind, name_zh, name_en, geometry_type, colour, priority, snap_radius_m) =
             row.map_err(sql_err("reading the kind catalogue"))?;
         kinds.push(KindSpec {
             geometry_type: GeometryType::parse(&geometry_type)?,
@@ -270,6 +271,7 @@ fn read_catalogue(conn: &Connection) -> Result<Catalogue, StoreError> {
             name_en,
             colour,
             priority,
+            snap_radius_m,
         });
     }
     Ok(Catalogue { kinds })
@@ -421,17 +423,19 @@ fn put_kind(conn: &mut Connection, spec: &KindSpec) -> Result<(), StoreError> {
         .transaction()
         .map_err(sql_err(format!("adding kind {}", spec.kind)))?;
     tx.execute(
-        "INSERT INTO civmap_kinds (kind, name_zh, name_en, geometry_type, colour, priority, position)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT count(*) FROM civmap_kinds))
+        "INSERT INTO civmap_kinds (kind, name_zh, name_en, geometry_type, colour, priority, snap_radius_m, position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT count(*) FROM civmap_kinds))
          ON CONFLICT(kind) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
-           geometry_type = excluded.geometry_type, colour = excluded.colour, priority = excluded.priority",
+           geometry_type = excluded.geometry_type, colour = excluded.colour, priority = excluded.priority,
+           snap_radius_m = excluded.snap_radius_m",
         params![
             spec.kind,
             spec.name_zh,
             spec.name_en,
             spec.geometry_type.geojson_name().to_ascii_lowercase(),
             spec.colour,
-            spec.priority
+            spec.priority,
+            spec.snap_radius_m
         ],
     )
     .map_err(sql_err(format!("adding kind {}", spec.kind)))?;

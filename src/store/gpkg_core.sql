@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS civmap_kinds (
   geometry_type TEXT NOT NULL,
   colour TEXT NOT NULL,
   priority INTEGER NOT NULL,
+  snap_radius_m REAL NOT NULL DEFAULT 0,
   position INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)

@@ -57,7 +57,7 @@ pub async fn demo_city_with(tweak: impl FnOnce(&mut CityOptions)) -> TestCity {
     TestCity { dir, city, router }
 }
 
-/// A response: status, content type and the body parsed as JSON (Null when not JSON).
+/// A response: status, content type and the body parsed as JSON (a JSON string when not JSON).
 pub struct Reply {
     pub status: StatusCode,
     pub content_type: String,
@@ -85,7 +85,8 @@ pub async fn send(router: &Router, method: &str, uri: &str) -> Reply {
         .await
         .expect("body")
         .to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     Reply {
         status,
         content_type,
@@ -123,3 +124,86 @@ pub fn require_tool(tool: &str) -> bool {
     }
     found
 }
+
+/// Sends a body with a content type.
+pub async fn send_body(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Reply {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "civmap.test")
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// POSTs JSON.
+pub async fn post_json(router: &Router, uri: &str, body: &Value) -> Reply {
+    send_body(
+        router,
+        "POST",
+        uri,
+        "application/json",
+        body.to_string().into_bytes(),
+    )
+    .await
+}
+
+/// A multipart/form-data body: (field name, optional filename + content type, bytes).
+pub fn multipart(parts: &[(&str, Option<(&str, &str)>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "civmap-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some((filename, content_type)) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A tiny real PNG (1×1, red).
+pub const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xDE, 0x00, 0x00, 0x00, 0x0C, 0x49, 0x44, 0x41, 0x54, 0x08, 0xD7, 0x63, 0xF8, 0xCF, 0xC0, 0x00,
+    0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xDD, 0x8D, 0xB0, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E,
+    0x44, 0xAE, 0x42, 0x60, 0x82,
+];
