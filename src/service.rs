@@ -150,6 +150,28 @@ pub fn spawn_asset_watch(city: Arc<City>, every: std::time::Duration) {
     });
 }
 
+/// Follows the store's report change feed (a shared PostGIS database): every report filed or
+/// changed by any civmap process is reloaded into this one's book. Does nothing for stores
+/// without a feed.
+pub async fn spawn_report_feed(city: Arc<City>) -> Result<(), StoreError> {
+    let Some(mut changes) = city.store.report_change_feed().await? else {
+        return Ok(());
+    };
+    tokio::spawn(async move {
+        while let Some(id) = changes.recv().await {
+            match city.store.load_report(id).await {
+                Ok(Some((report, history))) => city.reports.put_from_store(report, history),
+                Ok(None) => {
+                    tracing::warn!(id, "change feed named a report the store does not have")
+                }
+                Err(error) => tracing::error!(%error, id, "reloading a changed report"),
+            }
+        }
+        tracing::warn!("the report change feed ended");
+    });
+    Ok(())
+}
+
 async fn load_layers(store: &dyn Store) -> Result<Layers, StoreError> {
     let catalogue = store.catalogue().await?;
     let assets = store.load_assets().await?;

@@ -187,6 +187,43 @@ impl ReportBook {
         self.reports[n] = report;
     }
 
+    /// Puts a report as the store holds it (from the change feed of a shared store): inserted
+    /// or replaced, with its whole audit trail.
+    pub fn put(&mut self, report: Report, history: Vec<Transition>) {
+        let id = report.id;
+        let entry = OpenPoint::new(
+            self.projection.forward(report.filed.lon, report.filed.lat),
+            id,
+        );
+        if let Some(&n) = self.position.get(&id) {
+            if self.reports[n].status.is_open() {
+                self.open_points.remove(&entry);
+            }
+        }
+        if report.status.is_open() {
+            self.open_points.insert(entry);
+        }
+        match self.position.get(&id) {
+            Some(&n) => self.reports[n] = report,
+            None if self.reports.last().is_none_or(|last| last.id < id) => {
+                self.position.insert(id, self.reports.len());
+                self.reports.push(report);
+            }
+            None => {
+                // filed elsewhere before reports already held here: keep the id order
+                let at = self.reports.partition_point(|r| r.id < id);
+                self.reports.insert(at, report);
+                self.position = self
+                    .reports
+                    .iter()
+                    .enumerate()
+                    .map(|(n, r)| (r.id, n))
+                    .collect();
+            }
+        }
+        self.history.insert(id, history);
+    }
+
     /// Open reports of `category` within `radius_m` of (lon, lat) filed since `since`, nearest
     /// first, with their distances.
     pub fn possible_duplicates(

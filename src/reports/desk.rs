@@ -160,6 +160,11 @@ impl ReportDesk {
         change(&mut guard);
     }
 
+    /// Shows a report as the store holds it (written by another process sharing the store).
+    pub fn put_from_store(&self, report: Report, history: Vec<Transition>) {
+        self.with_book_mut(|book| book.put(report, history));
+    }
+
     /// Validates, converts and matches `input` without storing anything.
     pub fn prepare(
         &self,

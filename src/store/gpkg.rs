@@ -502,6 +502,11 @@ impl Store for GeoPackageStore {
         self.with_conn(|conn| gpkg_reports::load(conn)).await
     }
 
+    async fn load_report(&self, id: i64) -> Result<Option<(Report, Vec<Transition>)>, StoreError> {
+        self.with_conn(move |conn| gpkg_reports::load_one(conn, id))
+            .await
+    }
+
     async fn asset_version(&self) -> Result<i64, StoreError> {
         self.with_conn(|conn| {
             conn.query_row(

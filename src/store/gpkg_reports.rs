@@ -216,6 +216,35 @@ pub(super) fn load(conn: &Connection) -> Result<(Vec<Report>, Vec<Transition>), 
     Ok((reports, transitions))
 }
 
+/// One report and its transitions.
+pub(super) fn load_one(
+    conn: &Connection,
+    id: i64,
+) -> Result<Option<(Report, Vec<Transition>)>, StoreError> {
+    let err = |source| StoreError::Sqlite {
+        doing: format!("reading report {id}"),
+        source,
+    };
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {REPORT_COLUMNS} FROM civmap_reports WHERE fid = ?1"
+        ))
+        .map_err(err)?;
+    let mut rows = stmt.query_map([id], report_from_row).map_err(err)?;
+    let Some(report) = rows.next().transpose().map_err(err)? else {
+        return Ok(None);
+    };
+    let mut stmt = conn
+        .prepare_cached("SELECT * FROM civmap_report_transitions WHERE report_id = ?1 ORDER BY id")
+        .map_err(err)?;
+    let transitions = stmt
+        .query_map([id], transition_from_row)
+        .map_err(err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    Ok(Some((report, transitions)))
+}
+
 fn insert_report(conn: &Connection, filed: &NewReport) -> rusqlite::Result<Report> {
     let point = geo::Geometry::Point(geo::Point::new(filed.lon, filed.lat));
     let asset = filed.asset.as_ref();

@@ -79,4 +79,16 @@ pub trait Store: Send + Sync {
 
     /// Every report and every audit entry, oldest first.
     async fn load_reports(&self) -> Result<(Vec<Report>, Vec<Transition>), StoreError>;
+
+    /// One report and its audit trail, oldest first.
+    async fn load_report(&self, id: i64) -> Result<Option<(Report, Vec<Transition>)>, StoreError>;
+
+    /// Ids of reports filed or changed by any process sharing this store (this one included),
+    /// as they are committed; `None` when the backend has no such feed (the embedded file is
+    /// written by one civmap at a time).
+    async fn report_change_feed(
+        &self,
+    ) -> Result<Option<tokio::sync::mpsc::UnboundedReceiver<i64>>, StoreError> {
+        Ok(None)
+    }
 }
