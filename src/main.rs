@@ -98,6 +98,9 @@ enum Command {
         /// Fewer iterations, for a smoke run.
         #[arg(long)]
         quick: bool,
+        /// Only the report ingestion benchmark.
+        #[arg(long)]
+        only_ingest: bool,
     },
 }
 
@@ -169,7 +172,22 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
-        Command::Bench { quick } => civmap::bench::run(quick).await,
+        Command::Bench { quick, only_ingest } => {
+            if !only_ingest {
+                civmap::bench::run(quick).await?;
+            }
+            let (total, clients) = if quick { (10_000, 64) } else { (50_000, 128) };
+            let figures = civmap::bench::ingest::run(total, clients).await?;
+            println!(
+                "\nreport ingestion over HTTP, durable acks ({} reports, {} keep-alive clients): {:.0} reports/s, p50 {:.1} ms, p99 {:.1} ms   target ≥ 5,000 reports/s, p99 ≤ 20 ms",
+                figures.reports,
+                figures.clients,
+                figures.per_second(),
+                figures.p50.as_secs_f64() * 1e3,
+                figures.p99.as_secs_f64() * 1e3
+            );
+            Ok(())
+        }
     }
 }
 
@@ -189,6 +207,7 @@ async fn serve(config: Config) -> Result<()> {
     let city = Arc::new(City::open(Arc::new(store), config.city_options()).await?);
     tracing::info!(assets = city.layers().assets().len(), "layers indexed");
     civmap::service::spawn_asset_watch(Arc::clone(&city), Duration::from_secs(2));
+    civmap::service::spawn_report_feed(Arc::clone(&city)).await?;
     match &config.web_dir {
         Some(dir) => tracing::info!(dir = %dir.display(), "serving the web map at /"),
         None => tracing::warn!(

@@ -195,10 +195,10 @@ impl ReportBook {
             self.projection.forward(report.filed.lon, report.filed.lat),
             id,
         );
-        if let Some(&n) = self.position.get(&id) {
-            if self.reports[n].status.is_open() {
-                self.open_points.remove(&entry);
-            }
+        if let Some(&n) = self.position.get(&id)
+            && self.reports[n].status.is_open()
+        {
+            self.open_points.remove(&entry);
         }
         if report.status.is_open() {
             self.open_points.insert(entry);
@@ -479,7 +479,7 @@ impl ReportBook {
                 )
             })
             .collect();
-        notices.sort_by(|a, b| b.0.cmp(&a.0));
+        notices.sort_by_key(|n| std::cmp::Reverse(n.0));
         notices.into_iter().map(|(_, v)| v).collect()
     }
 }

@@ -175,8 +175,11 @@ pub async fn post_json(router: &Router, uri: &str, body: &Value) -> Reply {
     .await
 }
 
-/// A multipart/form-data body: (field name, optional filename + content type, bytes).
-pub fn multipart(parts: &[(&str, Option<(&str, &str)>, &[u8])]) -> (String, Vec<u8>) {
+/// One part of a multipart body: field name, optional (filename, content type), bytes.
+pub type Part<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
+
+/// A multipart/form-data body and its content type.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     let boundary = "civmap-test-boundary-7MA4YWxkTrZu0gW";
     let mut body = Vec::new();
     for (name, file, bytes) in parts {
