@@ -23,6 +23,9 @@ async fn ogrinfo_lists_every_layer_of_the_file_civmap_wrote_with_its_feature_cou
         String::from_utf8_lossy(&listing.stderr)
     );
     let listing = String::from_utf8_lossy(&listing.stdout).to_string();
+    for table in ["civmap_reports", "civmap_report_transitions"] {
+        assert!(listing.contains(table), "{table} missing:\n{listing}");
+    }
     let catalogue = city.city.store().catalogue().await.unwrap();
     for spec in &catalogue.kinds {
         let listed = listing.lines().any(|l| {

@@ -522,12 +522,25 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
-    /// Regenerates the checked-in demo data: `cargo test --lib demo -- --ignored`.
+    /// The files in geodata/demo are exactly what the generator writes (rebuild them with
+    /// `cargo run --release -- generate-demo` after changing the facts or the generator).
     #[test]
-    #[ignore]
-    fn regenerate_geodata_demo() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata/demo");
-        let counts = write_demo(&dir).expect("demo written");
-        println!("{counts:?}");
+    fn the_checked_in_demo_files_are_what_the_generator_writes() {
+        let fresh = std::env::temp_dir().join(format!("civmap-demo-check-{}", std::process::id()));
+        write_demo(&fresh).expect("demo written");
+        let checked_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata/demo");
+        for name in KINDS
+            .iter()
+            .map(|k| format!("{k}.geojson"))
+            .chain(["units.json".to_string()])
+        {
+            let expected = std::fs::read(fresh.join(&name)).expect("generated file");
+            let actual = std::fs::read(checked_in.join(&name)).unwrap_or_default();
+            assert!(
+                expected == actual,
+                "geodata/demo/{name} is stale: run `cargo run --release -- generate-demo`"
+            );
+        }
+        std::fs::remove_dir_all(&fresh).ok();
     }
 }

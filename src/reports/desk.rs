@@ -228,12 +228,13 @@ impl ReportDesk {
             )));
         }
         let (lon, lat) = crs.to_wgs84(input.lon, input.lat);
-        if !in_city(layers, lon, lat) {
+        let outcome = match_report(layers, category, lon, lat);
+        // A matched report is in the city by definition; only unmatched ones need the check.
+        if outcome.asset.is_none() && !in_city(layers, lon, lat) {
             return Err(ReportError::Unprocessable(format!(
                 "({lon:.6}, {lat:.6}) is outside the city: no district contains it and no asset is within 2 km"
             )));
         }
-        let outcome = match_report(layers, category, lon, lat);
         if self.settings.reject_permitted
             && let Some(zone) = &outcome.permitted_zone
         {
