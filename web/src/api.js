@@ -12,12 +12,17 @@ export class ApiError extends Error {
   }
 }
 
-async function getJSON(url, { signal } = {}) {
+/**
+ * JSON from `url` (GET unless `init` says otherwise). Throws ApiError carrying the server's
+ * problem+json `detail`, or rethrows the AbortError of a cancelled request.
+ */
+async function requestJSON(url, { signal, ...init } = {}) {
   let response;
   try {
     response = await fetch(url, {
       signal,
-      headers: { Accept: 'application/geo+json, application/json;q=0.9' },
+      ...init,
+      headers: { Accept: 'application/geo+json, application/json;q=0.9', ...init.headers },
     });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
@@ -35,6 +40,8 @@ async function getJSON(url, { signal } = {}) {
   }
   return response.json();
 }
+
+const getJSON = (url, options) => requestJSON(url, { signal: options && options.signal });
 
 /**
  * The layer catalogue, in catalogue order:
@@ -55,9 +62,14 @@ const PAGE_LIMIT = 100000;
  * Every feature of one layer as a FeatureCollection, following `next` links when the layer is
  * larger than one page. `filters` may hold bbox, district, unit, q.
  */
-export async function fetchLayer(kind, filters = {}, options) {
+export function fetchLayer(kind, filters = {}, options) {
   const params = new URLSearchParams({ ...filters, limit: String(PAGE_LIMIT) });
-  let url = `/api/layers/${encodeURIComponent(kind)}?${params}`;
+  return fetchAllPages(`/api/layers/${encodeURIComponent(kind)}?${params}`, options);
+}
+
+/** A paged FeatureCollection, all pages joined; numberMatched as the server counted. */
+async function fetchAllPages(first, options) {
+  let url = first;
   const features = [];
   let numberMatched = 0;
   for (let page = 0; url; page += 1) {
@@ -66,8 +78,8 @@ export async function fetchLayer(kind, filters = {}, options) {
     features.push(...(body.features || []));
     numberMatched = body.numberMatched ?? features.length;
     const next = (body.links || []).find((link) => link.rel === 'next');
-    // `next` is absolute (built from the Host header); keep only path + query so the page's own
-    // origin (and the dev-server proxy) is used.
+    // `next` may be absolute (built from the Host header); keep only path + query so the page's
+    // own origin (and the dev-server proxy) is used.
     url = next ? relative(next.href) : null;
   }
   return { type: 'FeatureCollection', numberMatched, features };
@@ -77,3 +89,55 @@ function relative(href) {
   const u = new URL(href, window.location.href);
   return `${u.pathname}${u.search}`;
 }
+
+const query = (params) => {
+  const clean = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return new URLSearchParams(clean).toString();
+};
+
+// ---------- problem reports ----------
+
+/**
+ * The report categories, in catalogue order:
+ * [{code, name_zh, name_en, eligible_kinds, max_distance_m, deadline_hours, permitted_in}].
+ */
+export async function fetchCategories(options) {
+  const body = await getJSON('/api/categories', options);
+  if (!body || !Array.isArray(body.categories)) {
+    throw new ApiError('/api/categories', 200, 'response has no "categories" array');
+  }
+  return body.categories;
+}
+
+/**
+ * Every report matching `filters` ({status, category, district, unit, asset, bbox, from, to,
+ * overdue}; empty values are left out) as a FeatureCollection of points.
+ */
+export function fetchReports(filters = {}, options) {
+  return fetchAllPages(`/api/reports?${query({ ...filters, limit: String(PAGE_LIMIT) })}`, options);
+}
+
+/** One report as a Feature; properties.history is its audit trail. */
+export const fetchReport = (id, options) => getJSON(`/api/reports/${encodeURIComponent(id)}`, options);
+
+/** Counts over the reports matching `filters` (same filters as fetchReports). */
+export const fetchStats = (filters = {}, options) => getJSON(`/api/stats?${query(filters)}`, options);
+
+/** The `k` assets of `kinds` nearest to (lon, lat) (WGS84), with properties.distance_m. */
+export const fetchNearest = (lon, lat, kinds, k = 1, options) =>
+  getJSON(`/api/nearest?${query({ lon, lat, kind: kinds.join(','), k })}`, options);
+
+/**
+ * Files a report: `report` is the JSON ({lon, lat, crs, category, description, reporter, …}),
+ * `photos` File/Blob objects sent beside it as multipart `photo` fields. Resolves to the 201
+ * body ({id, status, asset, unit, district, possible_duplicates, …}).
+ */
+export function fileReport(report, photos = [], options) {
+  const body = new FormData();
+  body.append('report', JSON.stringify(report));
+  for (const photo of photos) body.append('photo', photo, photo.name || 'photo');
+  return requestJSON('/api/reports', { method: 'POST', body, signal: options && options.signal });
+}
+
+/** The URL of a stored photo. */
+export const photoURL = (hash) => `/api/photos/${encodeURIComponent(hash)}`;

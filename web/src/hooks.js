@@ -4,8 +4,8 @@
 //
 //   routing / patrol plans  → drawRoute(map, geojson), clearRoute(map)
 //   duty coverage (包路口)   → colourIntersectionsByCoverage(map, statusById, kind)
-//   problem reports         → nothing yet: filing (POST /api/reports) and the reports layer
-//                              arrive with that API (start from onMapClick in main.js).
+//
+// (Problem reports are no longer a hook: see problems-view.js.)
 
 const ROUTE_SOURCE = 'civmap-route';
 

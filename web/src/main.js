@@ -1,8 +1,10 @@
 // civmap web map: civmap's own layers as the base map (no internet needed), a layer panel with
-// legend, feature popups and the view in the URL hash.
+// legend, feature popups, the problems layer with its filters, detail and filing
+// (problems-view.js) and the view in the URL hash.
 //
-// window.civmap = {map, ready, catalogue, ...}; `ready` resolves once every layer is loaded and
-// the map is idle (the browser test waits on it) and rejects if the map could not be built.
+// window.civmap = {map, ready, catalogue, problems, ...}; `ready` resolves once every layer and
+// the problems are loaded and the map is idle (the browser test waits on it) and rejects if the
+// map could not be built.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './map.css';
@@ -16,6 +18,8 @@ import * as hooks from './hooks.js';
 import { mapLabel } from './labels.js';
 import { renderLayerList, revealPanel, setupPanelToggle, showStatus } from './panel.js';
 import { popupHTML } from './popup.js';
+import { pickProblem } from './problems.js';
+import { setupProblems } from './problems-view.js';
 import {
   KIND_METADATA,
   LABEL_PROPERTY,
@@ -45,6 +49,8 @@ const civmap = {
   layerIdsFor: (kind) => (civmap.map ? layerIdsFor(civmap.map, kind) : []),
   /** Hooks for coming features (routes, duty coverage); see hooks.js. */
   hooks,
+  /** Problems: filters, the drawn collection, openProblem(id), filing… (problems-view.js). */
+  problems: null,
 };
 window.civmap = civmap;
 
@@ -154,7 +160,8 @@ async function start() {
   civmap.map = map;
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  map.addControl(new maplibregl.GeolocateControl({ trackUserLocation: false, showAccuracyCircle: true }), 'top-right');
+  const geolocate = new maplibregl.GeolocateControl({ trackUserLocation: false, showAccuracyCircle: true });
+  map.addControl(geolocate, 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
   map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: 'civmap' }), 'bottom-right');
   let basemapWarned = false;
@@ -221,11 +228,14 @@ async function start() {
       zoom: map.getZoom(),
       center: map.getCenter().toArray(),
       visibleKinds: catalogue.map((l) => l.kind).filter((k) => visible.has(k)),
+      // The problem filters; until they are set up, those the page was opened with.
+      params: civmap.problems ? civmap.problems.hashParams() : [...hashState.params],
     }),
     (state) => {
       if (state.view) map.jumpTo({ center: state.view.center, zoom: state.view.zoom });
       const wanted = state.layers ? new Set(state.layers) : new Set(catalogue.map((l) => l.kind));
       for (const l of catalogue) if (wanted.has(l.kind) !== visible.has(l.kind)) setKindVisible(l.kind, wanted.has(l.kind));
+      if (civmap.problems) civmap.problems.applyHash(state.params);
     },
   );
   map.on('moveend', updateHash);
@@ -247,7 +257,9 @@ async function start() {
     if (panel.isNarrow() && panel.isOpen()) panel.setOpen(false);
     const radius = e.originalEvent && e.originalEvent.pointerType === 'touch' ? 12 : 5;
     const hit = pickFeature(map, e.point, radius);
-    if (!hit) {
+    // Problems first: the filing spot, a problem's detail, a cluster.
+    const handled = civmap.problems && civmap.problems.handleClick(e.lngLat, hit);
+    if (handled || !hit) {
       popup.remove();
       return;
     }
@@ -268,9 +280,29 @@ async function start() {
     if (hoverFrame) return;
     hoverFrame = requestAnimationFrame(() => {
       hoverFrame = 0;
-      map.getCanvas().style.cursor = pickFeature(map, e.point, 4, { fallback: false }) ? 'pointer' : '';
+      // While filing the map's CSS shows a crosshair.
+      const filing = civmap.problems && civmap.problems.isPicking();
+      map.getCanvas().style.cursor = !filing && pickFeature(map, e.point, 4, { fallback: false }) ? 'pointer' : '';
     });
   });
+
+  // Problems: markers, filters, detail and filing.
+  try {
+    civmap.problems = await setupProblems({
+      map,
+      catalogue,
+      features: civmap.features,
+      geolocate,
+      params: hashState.params,
+      labelsBefore: firstLabelLayer(map),
+      highlight: (geometry) => {
+        map.getSource(SELECTION).setData(geometry ? { type: 'Feature', geometry, properties: { fill: true } } : EMPTY);
+      },
+      onStateChange: () => updateHash(),
+    });
+  } catch (err) {
+    failures.push(`问题 problems: ${err.message}`);
+  }
 
   if (failures.length) {
     throw new Error(`some layers failed to load: ${failures.join('; ')}`);
@@ -283,8 +315,11 @@ async function start() {
 /**
  * The feature under `point` (top-most first; polygons marked as fallback, like districts, only
  * when nothing else is there): {kind, feature} with the feature's full served properties.
+ * Problem markers lie on top of everything: kind 'problem' or 'problem-cluster'.
  */
 function pickFeature(map, point, radius, { fallback = true } = {}) {
+  const problem = civmap.problems ? pickProblem(map, point, radius) : null;
+  if (problem) return problem;
   const layers = civmap.interactiveLayers.filter((id) => map.getLayer(id));
   if (layers.length === 0) return null;
   const box = [[point.x - radius, point.y - radius], [point.x + radius, point.y + radius]];
@@ -317,11 +352,16 @@ function labelPoints(collection, clip) {
   return { type: 'FeatureCollection', features };
 }
 
+/** Id of the lowest label layer (highlights and the heat map go below it). */
+function firstLabelLayer(map) {
+  const firstLabel = map.getStyle().layers.find((l) => l.type === 'symbol');
+  return firstLabel ? firstLabel.id : undefined;
+}
+
 /** The highlight of the clicked feature, drawn above the layers and below the labels. */
 function addSelectionLayers(map) {
   map.addSource(SELECTION, { type: 'geojson', data: EMPTY });
-  const firstLabel = map.getStyle().layers.find((l) => l.type === 'symbol');
-  const before = firstLabel ? firstLabel.id : undefined;
+  const before = firstLabelLayer(map);
   const colour = '#1f5fbf';
   map.addLayer({
     id: `${SELECTION}--fill`, type: 'fill', source: SELECTION,

@@ -1,8 +1,7 @@
 // The feature popup: HTML (so any text shows, Latin included), built from the feature's own
 // properties as civmap served them. All values are escaped.
 
-const escape = (value) =>
-  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+import { escape } from './html.js';
 
 // The properties every asset has, shown first and in this order.
 const CORE = ['id', 'kind', 'name', 'district', 'unit'];

@@ -7,10 +7,14 @@
 // Env: CIVMAP_URL (base URL), CHROMIUM (browser binary, default /usr/bin/chromium),
 // CIVMAP_TEST_OUTPUT (screenshot directory, default <repo>/test-output).
 // Exits non-zero when any check fails.
+//
+// It files problem reports (through the API and through the map's form), so run it against a
+// scratch data directory; it copes with reports left by earlier runs.
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const BASE = (process.env.CIVMAP_URL || 'http://127.0.0.1:8090').replace(/\/+$/, '');
@@ -28,6 +32,11 @@ let passed = 0;
 const problems = [];
 /** Glyph PBF requests: none expected, every label is drawn from the local CJK font. */
 const glyphRequests = [];
+/**
+ * HTTP errors the test provokes on purpose (the filing form's error display), as
+ * {status, method, path}; each is expected once and is not a problem.
+ */
+const provoked = [];
 
 function check(ok, what, detail = '') {
   if (ok) {
@@ -49,7 +58,11 @@ function section(title) {
 /** Records console errors, page errors, failed requests and HTTP errors of a page. */
 function watch(page, label, problems) {
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`[${label}] console error: ${msg.text()}`);
+    if (msg.type() !== 'error') return;
+    // Chromium logs every HTTP error response; the provoked ones are accounted for below.
+    const expected = provoked.find((p) => !p.logged && msg.text().includes(`status of ${p.status}`));
+    if (expected) expected.logged = true;
+    else problems.push(`[${label}] console error: ${msg.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`[${label}] page error: ${err.message}`));
   page.on('requestfailed', (req) => {
@@ -59,7 +72,11 @@ function watch(page, label, problems) {
     if (new URL(req.url()).pathname.startsWith('/glyphs/')) glyphRequests.push(req.url());
   });
   page.on('response', (res) => {
-    if (res.status() >= 400) problems.push(`[${label}] HTTP ${res.status()}: ${res.request().method()} ${res.url()}`);
+    if (res.status() < 400) return;
+    const { pathname } = new URL(res.url());
+    const expected = provoked.find((p) => !p.seen && p.status === res.status() && p.method === res.request().method() && p.path === pathname);
+    if (expected) expected.seen = true;
+    else problems.push(`[${label}] HTTP ${res.status()}: ${res.request().method()} ${res.url()}`);
   });
 }
 
@@ -122,6 +139,123 @@ async function getJSON(url) {
   return res.json();
 }
 
+// ---------- problem reports ----------
+
+/** The market the test files a report at through the map's form. */
+const FILING_MARKET = '椿树市场';
+const FILING_CATEGORY = '占道经营·店外经营';
+/** A spot well outside the city: filing there is refused (422) and the form shows why. */
+const OUTSIDE_CITY = [116.3, 39.75];
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (bytes) => {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+
+/** A small RGB PNG, `w` × `h`, coloured by `pixel(x, y)` → [r, g, b]. */
+function makePNG(w, h, pixel) {
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y += 1) {
+    for (let x = 0; x < w; x += 1) raw.set(pixel(x, y), y * (w * 3 + 1) + 1 + x * 3);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A 64 × 48 test photo: a red awning over a grey pavement. */
+const photo = (tint = 0) => makePNG(64, 48, (x, y) => (y < 18 ? [200 - tint, 40 + (x % 8) * 6, 40] : [150 + (y % 6) * 8, 150, 145 + tint]));
+
+async function postJSON(url, body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`POST ${url}: HTTP ${res.status}: ${json.detail}`);
+  return json;
+}
+
+/** Files a report as multipart (report JSON + an optional PNG); the 201 body. */
+async function fileReportViaAPI(report, png) {
+  const form = new FormData();
+  form.append('report', JSON.stringify(report));
+  if (png) form.append('photo', new Blob([png], { type: 'image/png' }), 'photo.png');
+  const res = await fetch(`${BASE}/api/reports`, { method: 'POST', body: form });
+  const json = await res.json();
+  if (res.status !== 201) throw new Error(`POST /api/reports: HTTP ${res.status}: ${json.detail}`);
+  return json;
+}
+
+/**
+ * Three reports at three markets (not the one filed through the form): one left reported (with
+ * a photo), one assigned with a deadline two seconds ahead (overdue by the time the map looks),
+ * one assigned and rectified (with a photo; its history has two entries).
+ */
+async function seedReports(markets) {
+  const spots = markets.filter((m) => m.properties.name !== FILING_MARKET).slice(0, 3);
+  if (spots.length < 3) throw new Error('the demo city has fewer than 4 markets');
+  const file = async (market, category, reporter, png) => {
+    const at = representative(market.geometry);
+    const filed = await fileReportViaAPI({
+      lon: at[0], lat: at[1], crs: 'wgs84', category, reporter,
+      description: `e2e ${category} @ ${market.properties.name}`,
+    }, png);
+    return { id: filed.id, at, market, category, reporter, filed, status: 'reported', overdue: false };
+  };
+  const reported = await file(spots[0], 'street_occupation', '测试员甲', photo(0));
+  const overdue = await file(spots[1], 'litter', '测试员乙');
+  await postJSON(`${BASE}/api/reports/${overdue.id}/transitions`, {
+    to: 'assigned', actor: '派单员', note: '限时清理', deadline: new Date(Date.now() + 2000).toISOString(),
+  });
+  Object.assign(overdue, { status: 'assigned', overdue: true });
+  const rectified = await file(spots[2], 'illegal_posters', '测试员丙', photo(60));
+  await postJSON(`${BASE}/api/reports/${rectified.id}/transitions`, { to: 'assigned', actor: '派单员', note: '请清除小广告' });
+  await postJSON(`${BASE}/api/reports/${rectified.id}/transitions`, { to: 'rectified', actor: '整改人', note: '已清除小广告' });
+  rectified.status = 'rectified';
+  return { reported, overdue, rectified };
+}
+
+/** Waits until the page has applied its problem filters and drawn the answer. */
+async function waitProblems(page) {
+  await page.waitForFunction(() => {
+    const p = window.civmap.problems;
+    return p && !document.getElementById('problems').classList.contains('problems--busy');
+  }, null, { timeout: 15_000 });
+}
+
+/** Ids of the problems a style layer draws in the current view. */
+const renderedProblemIds = (page, layerId = 'problems') =>
+  page.evaluate((id) => window.civmap.map.queryRenderedFeatures({ layers: [id] }).map((f) => f.properties.id), layerId);
+
+/** Page coordinates of [lon, lat] and what a click there picks. */
+const pointOnMap = (page, at) =>
+  page.evaluate((coord) => {
+    const { map } = window.civmap;
+    const p = map.project(coord);
+    const rect = map.getCanvas().getBoundingClientRect();
+    const hit = window.civmap.pick(p, 5);
+    return { x: rect.left + p.x, y: rect.top + p.y, kind: hit && hit.kind, id: hit && hit.feature.properties.id };
+  }, at);
+
 // ---------- the test ----------
 
 async function main() {
@@ -135,6 +269,17 @@ async function main() {
   }
   const present = catalogue.filter((l) => l.count > 0);
   check(present.length > 0, 'the catalogue has layers with data', `${catalogue.length} kinds`);
+
+  section('problem reports filed through the API');
+  const categories = (await getJSON(`${BASE}/api/categories`)).categories;
+  const categoryZh = (code) => categories.find((c) => c.code === code)?.name_zh;
+  const markets = (await getJSON(`${BASE}/api/layers/market?limit=100000`)).features;
+  const seeded = await seedReports(markets);
+  const seededList = Object.values(seeded);
+  check(
+    seededList.every((r) => r.filed.asset && r.filed.asset.id === r.market.properties.id),
+    `filed #${seededList.map((r) => r.id).join(', #')} (reported, assigned with a 2 s deadline, rectified), each matched to its market`,
+  );
 
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -326,11 +471,199 @@ async function main() {
     const shot = path.join(OUT_DIR, 'map-z13.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`  saved ${path.relative(process.cwd(), shot)}`);
+
+    // 6. The problems layer: the filed reports, coloured by status, overdue ringed, clustered.
+    section('problems layer');
+    const loadedIds = await page.evaluate(() => window.civmap.problems.collection.features.map((f) => f.properties.id));
+    check(seededList.every((r) => loadedIds.includes(r.id)), 'the problems layer holds the reports filed through the API', `${loadedIds.length} problems loaded`);
+    for (const r of seededList) {
+      await jumpTo(page, r.at, 15.5);
+      const drawn = await page.evaluate((id) =>
+        window.civmap.map.queryRenderedFeatures({ layers: ['problems'] }).filter((f) => f.properties.id === id).map((f) => f.properties.status), r.id);
+      check(drawn.includes(r.status), `problem #${r.id} is drawn as ${r.status} at zoom 15.5`, `drawn: ${drawn.join(',') || 'nothing'}`);
+      const ringed = (await renderedProblemIds(page, 'problems--overdue')).includes(r.id);
+      check(ringed === r.overdue, `problem #${r.id} ${r.overdue ? 'is' : 'is not'} ringed as overdue`);
+    }
+    await jumpTo(page, CITY_CENTRE, 10.5);
+    const clusters = await page.evaluate(() => {
+      const { map } = window.civmap;
+      const seen = new Map();
+      for (const f of map.queryRenderedFeatures({ layers: ['problems--clusters'] })) seen.set(`c${f.properties.cluster_id}`, f.properties.point_count);
+      for (const f of map.queryRenderedFeatures({ layers: ['problems'] })) seen.set(`p${f.properties.id}`, 1);
+      return {
+        clusters: [...seen.keys()].filter((k) => k.startsWith('c')).length,
+        points: [...seen.values()].reduce((a, b) => a + b, 0),
+        total: window.civmap.problems.collection.features.length,
+      };
+    });
+    check(clusters.clusters >= 1 && clusters.points === clusters.total, 'at zoom 10.5 the problems are clustered and the clusters count them all', JSON.stringify(clusters));
+    const stats = await getJSON(`${BASE}/api/stats`);
+    const summary = await page.$$eval('#problems [data-stat]', (nodes) => Object.fromEntries(nodes.map((n) => [n.dataset.stat, n.textContent.replace(/\D/g, '')])));
+    check(
+      summary.total === String(stats.total) && summary.open === String(stats.open) && summary.overdue === String(stats.overdue) && stats.overdue >= 1,
+      'the panel summarises /api/stats (total, open, overdue)',
+      `${JSON.stringify(summary)} vs total ${stats.total} open ${stats.open} overdue ${stats.overdue}`,
+    );
+    await page.locator('#problems input[name="heat"]').check();
+    const heat = await page.evaluate(() => ({
+      heat: window.civmap.map.getLayoutProperty('problems--heat', 'visibility'),
+      clusters: window.civmap.map.getLayoutProperty('problems--clusters', 'visibility'),
+      hash: window.location.hash,
+    }));
+    check(heat.heat === 'visible' && heat.clusters === 'none' && heat.hash.includes('heat=1'), 'the heat-map toggle swaps clusters for a heat map (and is kept in the hash)', JSON.stringify(heat));
+    await page.locator('#problems input[name="heat"]').uncheck();
+
+    // 7. Filters: a status filter refetches, changes what is drawn, survives a reload.
+    section('problem filters');
+    await page.selectOption('#problems select[name="status"]', 'assigned');
+    await waitProblems(page);
+    const onlyAssigned = await page.evaluate(() => [...new Set(window.civmap.problems.collection.features.map((f) => f.properties.status))]);
+    check(onlyAssigned.length === 1 && onlyAssigned[0] === 'assigned', 'status 已交办 loads assigned problems only', onlyAssigned.join(','));
+    await jumpTo(page, seeded.reported.at, 15.5);
+    check(!(await renderedProblemIds(page)).includes(seeded.reported.id), `the reported problem #${seeded.reported.id} is no longer drawn`);
+    await jumpTo(page, seeded.overdue.at, 15.5);
+    check((await renderedProblemIds(page)).includes(seeded.overdue.id), `the assigned problem #${seeded.overdue.id} is still drawn`);
+    const filteredHash = await page.evaluate(() => window.location.hash);
+    check(filteredHash.includes('status=assigned'), 'the status filter is in the hash', filteredHash);
+    await page.reload({ waitUntil: 'load' });
+    await waitReady(page);
+    const afterReload = await page.evaluate(() => ({
+      select: document.querySelector('#problems select[name="status"]').value,
+      statuses: [...new Set(window.civmap.problems.collection.features.map((f) => f.properties.status))],
+    }));
+    check(afterReload.select === 'assigned' && afterReload.statuses.join() === 'assigned', 'reloading keeps the status filter', JSON.stringify(afterReload));
+    check((await renderedProblemIds(page)).includes(seeded.overdue.id), `after the reload #${seeded.overdue.id} is drawn`);
+    await page.fill('#problems input[name="to"]', '2001-01-01');
+    await page.locator('#problems input[name="to"]').dispatchEvent('change');
+    await waitProblems(page);
+    const past = await page.evaluate(() => ({ n: window.civmap.problems.collection.features.length, shown: document.querySelector('#problems [data-stat="shown"]').textContent }));
+    check(past.n === 0 && past.shown === '0', 'a date range in the past shows no problems', JSON.stringify(past));
+    await page.click('#problems button[type="reset"]');
+    await page.waitForFunction(() => window.civmap.problems.filters.status === '' && window.civmap.problems.filters.to === '');
+    await waitProblems(page);
+    const cleared = await page.evaluate(() => ({ ids: window.civmap.problems.collection.features.map((f) => f.properties.id), hash: window.location.hash }));
+    check(seededList.every((r) => cleared.ids.includes(r.id)) && !/status=|to=/.test(cleared.hash), 'clearing the filters shows every problem again', cleared.hash);
+
+    // 8. Clicking a problem opens its detail: category, status, asset, unit, photos, history.
+    section('problem detail');
+    const rect = seeded.rectified;
+    await jumpTo(page, rect.at, 16);
+    const spot = await pointOnMap(page, rect.at);
+    if (check(spot.kind === 'problem' && spot.id === rect.id, `problem #${rect.id} is the top-most feature at its spot`, JSON.stringify(spot))) {
+      await page.mouse.click(spot.x, spot.y);
+      const opened = await page.waitForSelector(`#sheet .problem[data-id="${rect.id}"]`, { timeout: 8000 }).catch(() => null);
+      const text = opened ? await page.textContent('#sheet') : '';
+      check(!!opened, `clicking problem #${rect.id} opens its detail`);
+      const m = rect.market.properties;
+      for (const [what, value] of [
+        ['category', categoryZh(rect.category)], ['status', '已整改'], ['asset', m.name], ['unit', m.unit],
+        ['district', rect.filed.district], ['reporter', rect.reporter],
+      ]) {
+        check(!!value && text.includes(value), `the detail shows the ${what} (${value})`);
+      }
+      const history = await page.$$eval('#sheet .history__item', (items) => items.map((i) => i.textContent.replace(/\s+/g, ' ').trim()));
+      check(
+        history.length === 3 && history[1].includes('派单员') && history[1].includes('请清除小广告') && history[2].includes('整改人') && history[2].includes('已清除小广告'),
+        'the detail lists the history: filed, assigned (who, note), rectified (who, note)',
+        history.join(' | '),
+      );
+      const photoLoaded = await page
+        .waitForFunction(() => [...document.querySelectorAll('#sheet .thumbs img')].some((i) => i.complete && i.naturalWidth > 0 && i.src.includes('/api/photos/')), null, { timeout: 5000 })
+        .then(() => true, () => false);
+      check(photoLoaded, 'the detail shows the photo from /api/photos/{hash}');
+      check((await page.evaluate(() => window.location.hash)).includes(`problem=${rect.id}`), 'the open problem is in the hash');
+      await page.click('#sheet .sheet__close');
+      check(!(await page.isVisible('#sheet')), 'the detail closes');
+    }
+
+    // 9. Filing through the map: spot, category, description, reporter, photo; the match is
+    // shown before submitting; the new problem appears with the server's match.
+    section('filing a report through the map');
+    const market = (await getJSON(`${BASE}/api/layers/market?q=${encodeURIComponent(FILING_MARKET)}`)).features
+      .find((f) => f.properties.name === FILING_MARKET);
+    if (check(!!market, `the demo city has ${FILING_MARKET}`)) {
+      const marketAt = representative(market.geometry);
+      await page.click('#file-report');
+      check(await page.isVisible('#sheet[data-view="filing"] #filing form'), 'the 上报问题 button opens the filing form');
+
+      // A spot outside the city: no asset in reach, and the server's refusal is shown.
+      await jumpTo(page, OUTSIDE_CITY, 14);
+      const outside = await pointOnMap(page, OUTSIDE_CITY);
+      await page.mouse.click(outside.x, outside.y);
+      await page.selectOption('#filing select[name="category"]', { label: FILING_CATEGORY });
+      const none = await page.waitForSelector('#filing .filing__match--none', { timeout: 8000 }).catch(() => null);
+      check(!!none && (await none.textContent()).includes('未匹配'), 'far from every asset the form says 未匹配 before submitting');
+      await page.fill('#filing input[name="reporter"]', '巡查员小李');
+      provoked.push({ status: 422, method: 'POST', path: '/api/reports' });
+      const [refused] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/reports'),
+        page.click('#filing button[type="submit"]'),
+      ]);
+      const problem = await refused.json();
+      const errorBox = await page.waitForSelector('#filing [data-role="error"]:not([hidden])', { timeout: 5000 }).catch(() => null);
+      const errorText = errorBox ? await errorBox.textContent() : '';
+      check(refused.status() === 422 && !!problem.detail && errorText.includes(problem.detail), 'a refused report shows the server\'s problem detail', errorText);
+
+      // The market.
+      await jumpTo(page, marketAt, 17);
+      const at = await pointOnMap(page, marketAt);
+      await page.mouse.click(at.x, at.y);
+      await page.selectOption('#filing select[name="category"]', { label: FILING_CATEGORY });
+      await page.fill('#filing textarea[name="description"]', '市场门口店外摆摊，占用人行道');
+      await page.fill('#filing input[name="reporter"]', '巡查员小李');
+      await page.setInputFiles('#filing input[name="photo"]', { name: 'awning.png', mimeType: 'image/png', buffer: photo(30) });
+      const hit = await page.waitForSelector('#filing .filing__match--hit', { timeout: 8000 }).catch(() => null);
+      const preview = hit ? await hit.textContent() : '';
+      check(
+        preview.includes(FILING_MARKET) && preview.includes(market.properties.unit),
+        `before submitting, the form shows the asset it will match (${FILING_MARKET}) and its unit (${market.properties.unit})`,
+        preview.replace(/\s+/g, ' ').trim(),
+      );
+      check(await page.isVisible('#filing [data-role="thumbs"] img'), 'the chosen photo is previewed');
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/reports'),
+        page.click('#filing button[type="submit"]'),
+      ]);
+      const filed = await response.json();
+      check(response.status() === 201 && filed.asset && filed.asset.id === market.properties.id, `the report is filed (201) and matched to ${FILING_MARKET}`, `HTTP ${response.status()} ${JSON.stringify(filed.asset)}`);
+      const result = await page.waitForSelector(`#filing .filing-result[data-id="${filed.id}"]:not([hidden])`, { timeout: 8000 }).catch(() => null);
+      const resultText = result ? (await result.textContent()).replace(/\s+/g, ' ') : '';
+      check(
+        resultText.includes(`#${filed.id}`) && resultText.includes(FILING_MARKET) && resultText.includes(filed.unit) && resultText.includes(filed.district),
+        'the form shows the server\'s match: id, asset, unit, district',
+        resultText.slice(0, 160),
+      );
+      const dupes = filed.possible_duplicates || [];
+      check(dupes.every((d) => resultText.includes(`#${d.id}`)), `the form lists the possible duplicates (${dupes.length})`);
+      const stored = (await getJSON(`${BASE}/api/reports/${filed.id}`)).properties;
+      check(
+        stored.photos.length === 1 && stored.reporter === '巡查员小李' && stored.category === 'street_occupation' && stored.description.includes('占用人行道'),
+        'the server holds the report with its photo, reporter, category and description',
+      );
+      await page.waitForFunction((id) => window.civmap.problems.collection.features.some((f) => f.properties.id === id), filed.id, { timeout: 8000 }).catch(() => {});
+      await jumpTo(page, marketAt, 15.5);
+      check((await renderedProblemIds(page)).includes(filed.id), `the new problem #${filed.id} appears on the map`);
+      await page.mouse.move(VIEWPORT.width / 2, VIEWPORT.height - 60);
+      const problemsShot = path.join(OUT_DIR, 'map-problems.png');
+      await page.screenshot({ path: problemsShot });
+      console.log(`  saved ${path.relative(process.cwd(), problemsShot)}`);
+      await page.click(`#filing .filing-result button[data-problem="${filed.id}"]`);
+      const detail = await page.waitForSelector(`#sheet .problem[data-id="${filed.id}"]`, { timeout: 8000 }).catch(() => null);
+      check(!!detail && (await detail.textContent()).includes(FILING_MARKET), '查看详情 opens the new problem\'s detail');
+      await page.click('#sheet .sheet__close');
+    }
+    check(provoked.every((p) => p.seen), 'the provoked 422 was answered as expected');
     await context.close();
 
-    // 6. Phone: the panel starts collapsed and opens.
+    // 10. Phone: the panel starts collapsed and opens; filing works as a bottom sheet.
     section('phone');
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+    // The phone stands at the filing market's centre (for 使用我的位置).
+    const filingMarket = markets.find((m) => m.properties.name === FILING_MARKET);
+    const standAt = filingMarket ? representative(filingMarket.geometry) : CITY_CENTRE;
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
+      geolocation: { longitude: standAt[0], latitude: standAt[1], accuracy: 10 }, permissions: ['geolocation'],
+    });
     const mobile = await phone.newPage();
     watch(mobile, 'phone', problems);
     await mobile.goto(`${BASE}/`, { waitUntil: 'load' });
@@ -341,6 +674,35 @@ async function main() {
     await mobile.screenshot({ path: path.join(OUT_DIR, 'map-phone.png') });
     await mobile.tap('#panel-close');
     check(!(await mobile.isVisible('#panel')), 'the panel collapses again');
+    await mobile.tap('#file-report');
+    const sheetBox = await mobile.locator('#sheet').boundingBox();
+    check(!!sheetBox && Math.abs(sheetBox.width - 390) < 1 && Math.abs(sheetBox.y + sheetBox.height - 844) < 2 && sheetBox.height < 844 * 0.6,
+      'on a phone the filing form is a bottom sheet under the map', JSON.stringify(sheetBox));
+    await mobile.tap('#map', { position: { x: 195, y: 200 } });
+    const coords = await mobile.textContent('#filing [data-role="coords"]');
+    check(/\d+\.\d{6}, \d+\.\d{6}/.test(coords), 'tapping the map above the sheet sets the spot', coords);
+    await mobile.tap('#filing [data-role="locate"]');
+    const located = await mobile
+      .waitForFunction(([lon, lat]) => {
+        const [y, x] = document.querySelector('#filing [data-role="coords"]').textContent.split(',').map(Number);
+        return Math.abs(y - lat) < 1e-5 && Math.abs(x - lon) < 1e-5;
+      }, standAt, { timeout: 10_000 })
+      .then(() => true, () => false);
+    check(located, '使用我的位置 takes the spot from the device position (geolocate control)', await mobile.textContent('#filing [data-role="coords"]'));
+    await mobile.selectOption('#filing select[name="category"]', { label: FILING_CATEGORY });
+    const phonePreview = await mobile.waitForSelector('#filing .filing__match--hit', { timeout: 8000 }).then((e) => e.textContent(), () => '');
+    check(phonePreview.includes(FILING_MARKET), `there the form previews ${FILING_MARKET}`, phonePreview.replace(/\s+/g, ' ').trim());
+    // The map pans the pin out from under the sheet (after the geolocate control's own move).
+    const pinAbove = () =>
+      document.querySelector('.maplibregl-marker').getBoundingClientRect().bottom <= document.getElementById('sheet').getBoundingClientRect().top;
+    await mobile.waitForFunction(pinAbove, null, { timeout: 5000 }).catch(() => {});
+    const pin = await mobile.evaluate(() => ({
+      pinBottom: document.querySelector('.maplibregl-marker').getBoundingClientRect().bottom,
+      sheetTop: document.getElementById('sheet').getBoundingClientRect().top,
+    }));
+    check(pin.pinBottom <= pin.sheetTop, 'the pin is shown above the bottom sheet', JSON.stringify(pin));
+    await mobile.tap('#sheet .sheet__close');
+    check(!(await mobile.isVisible('#sheet')) && (await mobile.isVisible('#file-report')), 'closing the sheet leaves filing mode');
     await phone.close();
   } finally {
     await browser.close();
@@ -352,9 +714,9 @@ async function main() {
 }
 
 const timer = setTimeout(() => {
-  console.error('map.e2e: timed out after 300 s');
+  console.error('map.e2e: timed out after 480 s');
   process.exit(2);
-}, 300_000);
+}, 480_000);
 timer.unref();
 
 main()
