@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod coverage;
 pub mod crs;
 pub mod demo;
 pub mod http;
