@@ -60,6 +60,8 @@ pub struct City {
     /// The store's asset version the published layers were built from.
     layers_version: AtomicI64,
     pub reports: ReportDesk,
+    /// Duty posts at intersections.
+    pub duty: crate::coverage::roster::Roster,
     pub clock: Clock,
 }
 
@@ -76,11 +78,13 @@ impl City {
             book,
             PhotoStore::new(options.photo_dir, options.max_photo_bytes),
         );
+        let duty = crate::coverage::roster::Roster::new(store.load_duty_posts().await?);
         Ok(Self {
             store,
             layers: RwLock::new(Arc::new(layers)),
             layers_version: AtomicI64::new(version),
             reports: desk,
+            duty,
             clock: Clock::default(),
         })
     }

@@ -2,6 +2,7 @@
 //! windows; coverage says which main intersections are held at a moment, by whom and how, and
 //! which are gaps. Times of day are local (Asia/Shanghai, UTC+8, by default); distances metres.
 
+pub mod roster;
 pub mod windows;
 
 use std::collections::BTreeMap;
@@ -26,7 +27,56 @@ pub struct DutyPost {
     pub ended_at: Option<DateTime<Utc>>,
 }
 
+/// One entry of a post's audit trail: who created, changed or ended it, and the post as it
+/// was left.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DutyPostChange {
+    pub post_id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// `created`, `changed` or `ended`.
+    pub action: String,
+    pub post: DutyPost,
+}
+
 impl DutyPost {
+    /// The post as stored (JSON), without its id.
+    pub fn to_record(&self) -> serde_json::Value {
+        serde_json::json!({
+            "unit": self.unit,
+            "intersections": self.intersections,
+            "windows": self.windows,
+            "from": self.from,
+            "to": self.to,
+            "ended_at": self.ended_at,
+        })
+    }
+
+    /// Reads a stored record back.
+    pub fn from_record(id: i64, record: &serde_json::Value) -> Option<Self> {
+        let windows = record["windows"]
+            .as_array()?
+            .iter()
+            .map(|w| {
+                Window::new(
+                    w["start"].as_str()?,
+                    w["end"].as_str()?,
+                    w["days"].as_str()?,
+                )
+                .ok()
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self {
+            id,
+            unit: record["unit"].as_str()?.to_string(),
+            intersections: serde_json::from_value(record["intersections"].clone()).ok()?,
+            windows,
+            from: serde_json::from_value(record["from"].clone()).ok()?,
+            to: serde_json::from_value(record["to"].clone()).ok()?,
+            ended_at: serde_json::from_value(record["ended_at"].clone()).ok()?,
+        })
+    }
+
     /// Whether the post is on duty at local time `at`.
     pub fn on_duty(&self, at: NaiveDateTime) -> bool {
         self.ended_at.is_none()
@@ -114,6 +164,8 @@ pub fn coverage_at(
     nearby_m: f64,
     walking_m: &dyn Fn((f64, f64), (f64, f64)) -> Option<f64>,
 ) -> Coverage {
+    // Windows are local to the city (Asia/Shanghai), whatever offset the moment was given in.
+    let at = at.with_timezone(&crate::reports::book::shanghai());
     let local = at.naive_local();
     let on_duty: Vec<&DutyPost> = posts.iter().filter(|p| p.on_duty(local)).collect();
     let mut holders: BTreeMap<&str, Vec<&DutyPost>> = BTreeMap::new();
@@ -245,37 +297,101 @@ mod tests {
     #[test]
     fn a_held_intersection_is_covered_only_inside_its_window() {
         let posts = [post(1, &["a"], "07:00-09:00")];
-        let morning = coverage_at(&layers(), &posts, at("2026-11-23T07:30:00+08:00"), None, 0.0, &straight_line_m);
+        let morning = coverage_at(
+            &layers(),
+            &posts,
+            at("2026-11-23T07:30:00+08:00"),
+            None,
+            0.0,
+            &straight_line_m,
+        );
         let a = morning.intersections.iter().find(|i| i.id == "a").unwrap();
         assert!(matches!(&a.cover, Some(Cover::Held { posts, .. }) if posts == &vec![1]));
-        let noon = coverage_at(&layers(), &posts, at("2026-11-23T12:00:00+08:00"), None, 0.0, &straight_line_m);
+        let noon = coverage_at(
+            &layers(),
+            &posts,
+            at("2026-11-23T12:00:00+08:00"),
+            None,
+            0.0,
+            &straight_line_m,
+        );
         assert!(noon.intersections.iter().all(|i| !i.covered));
         // Saturday: weekdays only
-        let saturday = coverage_at(&layers(), &posts, at("2026-11-28T07:30:00+08:00"), None, 0.0, &straight_line_m);
+        let saturday = coverage_at(
+            &layers(),
+            &posts,
+            at("2026-11-28T07:30:00+08:00"),
+            None,
+            0.0,
+            &straight_line_m,
+        );
         assert!(saturday.intersections.iter().all(|i| !i.covered));
     }
 
     #[test]
     fn minor_intersections_are_not_counted_and_districts_get_ratios() {
         let posts = [post(1, &["a"], "07:00-09:00")];
-        let c = coverage_at(&layers(), &posts, at("2026-11-23T08:00:00+08:00"), None, 0.0, &straight_line_m);
+        let c = coverage_at(
+            &layers(),
+            &posts,
+            at("2026-11-23T08:00:00+08:00"),
+            None,
+            0.0,
+            &straight_line_m,
+        );
         assert_eq!(c.intersections.len(), 3);
         let guangyang = c.districts.iter().find(|d| d.district == "广阳区").unwrap();
         assert_eq!((guangyang.main_intersections, guangyang.covered), (2, 1));
         assert_eq!(guangyang.ratio, Some(0.5));
-        let only = coverage_at(&layers(), &posts, at("2026-11-23T08:00:00+08:00"), Some("安次区"), 0.0, &straight_line_m);
+        let only = coverage_at(
+            &layers(),
+            &posts,
+            at("2026-11-23T08:00:00+08:00"),
+            Some("安次区"),
+            0.0,
+            &straight_line_m,
+        );
         assert_eq!(only.intersections.len(), 1);
     }
 
     #[test]
     fn a_post_covers_neighbours_within_walking_reach() {
         let posts = [post(1, &["a"], "07:00-09:00")];
-        let c = coverage_at(&layers(), &posts, at("2026-11-23T08:00:00+08:00"), None, 200.0, &straight_line_m);
+        let c = coverage_at(
+            &layers(),
+            &posts,
+            at("2026-11-23T08:00:00+08:00"),
+            None,
+            200.0,
+            &straight_line_m,
+        );
         let b = c.intersections.iter().find(|i| i.id == "b").unwrap();
-        assert!(matches!(&b.cover, Some(Cover::NearbyPost { via_intersection, .. }) if via_intersection == "a"));
-        assert!(!c.intersections.iter().find(|i| i.id == "c").unwrap().covered);
-        let blocked = coverage_at(&layers(), &posts, at("2026-11-23T08:00:00+08:00"), None, 200.0, &|_, _| None);
-        assert!(!blocked.intersections.iter().find(|i| i.id == "b").unwrap().covered);
+        assert!(
+            matches!(&b.cover, Some(Cover::NearbyPost { via_intersection, .. }) if via_intersection == "a")
+        );
+        assert!(
+            !c.intersections
+                .iter()
+                .find(|i| i.id == "c")
+                .unwrap()
+                .covered
+        );
+        let blocked = coverage_at(
+            &layers(),
+            &posts,
+            at("2026-11-23T08:00:00+08:00"),
+            None,
+            200.0,
+            &|_, _| None,
+        );
+        assert!(
+            !blocked
+                .intersections
+                .iter()
+                .find(|i| i.id == "b")
+                .unwrap()
+                .covered
+        );
     }
 
     #[test]
@@ -289,7 +405,15 @@ mod tests {
             ("2026-11-23T01:00:00+08:00", false), // Monday 01:00 is Sunday's shift
         ] {
             let c = coverage_at(&layers(), &posts, at(time), None, 0.0, &straight_line_m);
-            assert_eq!(c.intersections.iter().find(|i| i.id == "c").unwrap().covered, covered, "{time}");
+            assert_eq!(
+                c.intersections
+                    .iter()
+                    .find(|i| i.id == "c")
+                    .unwrap()
+                    .covered,
+                covered,
+                "{time}"
+            );
         }
     }
 
@@ -299,6 +423,12 @@ mod tests {
         let utc = Utc.with_ymd_and_hms(2026, 11, 22, 23, 30, 0).unwrap();
         let local = utc.with_timezone(&crate::reports::book::shanghai());
         let c = coverage_at(&layers(), &posts, local, None, 0.0, &straight_line_m);
-        assert!(c.intersections.iter().find(|i| i.id == "a").unwrap().covered);
+        assert!(
+            c.intersections
+                .iter()
+                .find(|i| i.id == "a")
+                .unwrap()
+                .covered
+        );
     }
 }

@@ -242,8 +242,12 @@ mod tests {
     #[test]
     fn overlapping_windows_are_found_even_across_midnight() {
         let w = |r, d| Window::parse(r, d).unwrap();
-        assert!(check_no_overlap(&[w("07:00-09:00", "weekdays"), w("17:00-19:00", "weekdays")]).is_ok());
-        assert!(check_no_overlap(&[w("07:00-09:00", "weekdays"), w("08:30-10:00", "mon")]).is_err());
+        assert!(
+            check_no_overlap(&[w("07:00-09:00", "weekdays"), w("17:00-19:00", "weekdays")]).is_ok()
+        );
+        assert!(
+            check_no_overlap(&[w("07:00-09:00", "weekdays"), w("08:30-10:00", "mon")]).is_err()
+        );
         assert!(check_no_overlap(&[w("22:00-02:00", "fri"), w("01:00-03:00", "sat")]).is_err());
         assert!(check_no_overlap(&[w("22:00-02:00", "sun"), w("01:00-03:00", "mon")]).is_err());
         assert!(check_no_overlap(&[w("07:00-09:00", "sat"), w("07:00-09:00", "sun")]).is_ok());

@@ -1,6 +1,7 @@
 //! The HTTP adapter (axum): extract → call the domain → respond. Only this module knows status
 //! codes. GeoJSON out is RFC 7946 (WGS84 lon/lat); distances are metres.
 
+mod coverage;
 pub mod error;
 mod params;
 mod reports;
@@ -56,6 +57,20 @@ pub fn router(state: AppState, web_dir: Option<PathBuf>) -> Router {
         .route("/api/bulletins/weekly", get(reports::weekly_bulletin))
         .route("/api/supervision", get(reports::supervision))
         .route("/api/photos/{hash}", get(reports::photo))
+        .route(
+            "/api/duty-posts",
+            get(coverage::list).post(coverage::create),
+        )
+        .route("/api/duty-posts/import", post(coverage::import))
+        .route(
+            "/api/duty-posts/{id}",
+            get(coverage::one)
+                .patch(coverage::change)
+                .delete(coverage::end),
+        )
+        .route("/api/coverage", get(coverage::coverage))
+        .route("/api/coverage/day", get(coverage::day))
+        .route("/api/coverage/suggestions", get(coverage::suggestions))
         .layer(DefaultBodyLimit::max(1 << 20))
         .merge(
             // Bodies that may carry photos or a CSV file get a larger limit.

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::gpkg_geom;
 use super::gpkg_reports::{self, Job, WriteDone, WriteOp};
 use super::{Store, StoreError};
+use crate::coverage::{DutyPost, DutyPostChange};
 use crate::model::{Asset, Catalogue, GeometryType, KindSpec, validate_kind_name};
 use crate::reports::{NewReport, Report, Status, Transition};
 
@@ -408,6 +409,29 @@ fn upsert(conn: &mut Connection, kind: &str, assets: &[Asset]) -> Result<usize, 
     Ok(assets.len())
 }
 
+fn record_duty_change(
+    conn: &Connection,
+    post: &DutyPost,
+    action: &str,
+    actor: &str,
+    when: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO civmap_duty_post_changes (post_id, at, actor, action, record)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![post.id, when, actor, action, post.to_record().to_string()],
+    )
+    .map(|_| ())
+    .map_err(sql_err(format!("auditing duty post {}", post.id)))
+}
+
+fn duty_post_from_text(id: i64, record: &str) -> Result<DutyPost, StoreError> {
+    serde_json::from_str(record)
+        .ok()
+        .and_then(|value| DutyPost::from_record(id, &value))
+        .ok_or_else(|| StoreError::Task(format!("duty post {id} is stored unreadably")))
+}
+
 fn bump_asset_version(conn: &Connection) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE civmap_meta SET value = value + 1 WHERE key = 'asset_version'",
@@ -505,6 +529,112 @@ impl Store for GeoPackageStore {
     async fn load_report(&self, id: i64) -> Result<Option<(Report, Vec<Transition>)>, StoreError> {
         self.with_conn(move |conn| gpkg_reports::load_one(conn, id))
             .await
+    }
+
+    async fn insert_duty_post(
+        &self,
+        post: &DutyPost,
+        actor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<DutyPost, StoreError> {
+        let (mut post, actor) = (post.clone(), actor.to_string());
+        self.with_conn(move |conn| {
+            let tx = conn.transaction().map_err(sql_err("adding a duty post"))?;
+            let when = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            tx.execute(
+                "INSERT INTO civmap_duty_posts (record, updated_at) VALUES (?1, ?2)",
+                params![post.to_record().to_string(), when],
+            )
+            .map_err(sql_err("adding a duty post"))?;
+            post.id = tx.last_insert_rowid();
+            record_duty_change(&tx, &post, "created", &actor, &when)?;
+            tx.commit().map_err(sql_err("adding a duty post"))?;
+            Ok(post)
+        })
+        .await
+    }
+
+    async fn update_duty_post(
+        &self,
+        post: &DutyPost,
+        action: &str,
+        actor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let (post, action, actor) = (post.clone(), action.to_string(), actor.to_string());
+        self.with_conn(move |conn| {
+            let doing = format!("changing duty post {}", post.id);
+            let tx = conn.transaction().map_err(sql_err(doing.clone()))?;
+            let when = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let changed = tx
+                .execute(
+                    "UPDATE civmap_duty_posts SET record = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![post.id, post.to_record().to_string(), when],
+                )
+                .map_err(sql_err(doing.clone()))?;
+            if changed == 0 {
+                return Err(StoreError::Conflict(format!("no duty post {}", post.id)));
+            }
+            record_duty_change(&tx, &post, &action, &actor, &when)?;
+            tx.commit().map_err(sql_err(doing))
+        })
+        .await
+    }
+
+    async fn load_duty_posts(&self) -> Result<Vec<DutyPost>, StoreError> {
+        self.with_conn(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT id, record FROM civmap_duty_posts ORDER BY id")
+                .map_err(sql_err("reading duty posts"))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .map_err(sql_err("reading duty posts"))?;
+            let mut posts = Vec::new();
+            for row in rows {
+                let (id, record) = row.map_err(sql_err("reading duty posts"))?;
+                posts.push(duty_post_from_text(id, &record)?);
+            }
+            Ok(posts)
+        })
+        .await
+    }
+
+    async fn duty_post_changes(&self, id: i64) -> Result<Vec<DutyPostChange>, StoreError> {
+        self.with_conn(move |conn| {
+            let doing = format!("reading the history of duty post {id}");
+            let mut stmt = conn
+                .prepare(
+                    "SELECT at, actor, action, record FROM civmap_duty_post_changes
+                     WHERE post_id = ?1 ORDER BY id",
+                )
+                .map_err(sql_err(doing.clone()))?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(sql_err(doing.clone()))?;
+            let mut changes = Vec::new();
+            for row in rows {
+                let (at, actor, action, record) = row.map_err(sql_err(doing.clone()))?;
+                let at = chrono::DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| StoreError::Task(format!("{doing}: bad time {at:?}: {e}")))?
+                    .with_timezone(&chrono::Utc);
+                changes.push(DutyPostChange {
+                    post_id: id,
+                    at,
+                    actor,
+                    action,
+                    post: duty_post_from_text(id, &record)?,
+                });
+            }
+            Ok(changes)
+        })
+        .await
     }
 
     async fn asset_version(&self) -> Result<i64, StoreError> {

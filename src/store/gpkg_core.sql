@@ -66,3 +66,22 @@ INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, descript
 -- Counters other processes watch: asset_version grows with every change to kinds or assets.
 CREATE TABLE IF NOT EXISTS civmap_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO civmap_meta VALUES ('asset_version', 0);
+
+-- Duty posts (包路口): the post as JSON, and its audit trail.
+CREATE TABLE IF NOT EXISTS civmap_duty_posts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  record TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS civmap_duty_post_changes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  post_id INTEGER NOT NULL REFERENCES civmap_duty_posts(id),
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+  VALUES ('civmap_duty_posts', 'attributes', 'civmap_duty_posts', 'duty posts at intersections');
+INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+  VALUES ('civmap_duty_post_changes', 'attributes', 'civmap_duty_post_changes', 'audit trail of duty posts');

@@ -7,9 +7,11 @@
 pub mod gpkg;
 pub mod gpkg_geom;
 mod gpkg_reports;
+pub mod postgis;
 
 use async_trait::async_trait;
 
+use crate::coverage::{DutyPost, DutyPostChange};
 use crate::model::{Asset, Catalogue, KindSpec, ModelError};
 use crate::reports::{NewReport, Report, Status, Transition};
 
@@ -44,6 +46,23 @@ pub enum StoreError {
     Conflict(String),
     #[error("store task failed: {0}")]
     Task(String),
+    #[error("{doing}: {}", postgis::describe(.source))]
+    Postgres {
+        doing: String,
+        source: tokio_postgres::Error,
+    },
+    /// The database cannot hold civmap's data: PostGIS missing, too old or not creatable.
+    #[error("{0}")]
+    Postgis(String),
+    /// The database's schema is not one this civmap can use (newer, or an edited migration).
+    #[error("{0}")]
+    Schema(String),
+    #[error("{doing}: unreadable {what}")]
+    Unreadable { doing: String, what: String },
+}
+
+fn duty_posts_unsupported() -> StoreError {
+    StoreError::Task("this store does not keep duty posts yet".into())
 }
 
 /// The persistence every backend offers. A write returns only once it is durable.
@@ -82,6 +101,41 @@ pub trait Store: Send + Sync {
 
     /// One report and its audit trail, oldest first.
     async fn load_report(&self, id: i64) -> Result<Option<(Report, Vec<Transition>)>, StoreError>;
+
+    /// Stores a new duty post (its `id` is ignored) with a `created` audit entry; returns it
+    /// with its id.
+    async fn insert_duty_post(
+        &self,
+        post: &DutyPost,
+        actor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<DutyPost, StoreError> {
+        let _ = (post, actor, at);
+        Err(duty_posts_unsupported())
+    }
+
+    /// Writes a changed (or ended) post with an audit entry naming `action`.
+    async fn update_duty_post(
+        &self,
+        post: &DutyPost,
+        action: &str,
+        actor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let _ = (post, action, actor, at);
+        Err(duty_posts_unsupported())
+    }
+
+    /// Every duty post, ended ones included, by id.
+    async fn load_duty_posts(&self) -> Result<Vec<DutyPost>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// The audit trail of one post, oldest first.
+    async fn duty_post_changes(&self, id: i64) -> Result<Vec<DutyPostChange>, StoreError> {
+        let _ = id;
+        Err(duty_posts_unsupported())
+    }
 
     /// Ids of reports filed or changed by any process sharing this store (this one included),
     /// as they are committed; `None` when the backend has no such feed (the embedded file is
