@@ -232,6 +232,8 @@ struct PeerFigures {
     bbox_count: i64,
     geojson_bbox: Document,
     geojson_city: Document,
+    /// Intersections within reach of the posts, and the ST_DWithin join's median time.
+    coverage: (i64, Duration),
     throwaway: bool,
 }
 
@@ -300,7 +302,11 @@ async fn measure_peer(
     let bbox_count = peer.count_in_bbox(bbox).await?;
     let geojson_bbox = peer_geojson(peer, Some(bbox), if quick { 20 } else { 100 }).await?;
     let geojson_city = peer_geojson(peer, None, if quick { 3 } else { 7 }).await?;
+    let coverage = peer
+        .covered_by_posts(&duty_posts(), COVERAGE_RADIUS_M, if quick { 5 } else { 21 })
+        .await?;
     Ok(PeerFigures {
+        coverage,
         load,
         reports: points.len(),
         nearest_road_us,
@@ -351,6 +357,41 @@ fn describe_check(kinds: &str, a: &Agreement) -> String {
         TIE_M * 100.0,
         a.unanswered,
     )
+}
+
+/// Reach of a duty post in the coverage benchmark, metres.
+const COVERAGE_RADIUS_M: f64 = 300.0;
+
+/// 500 duty posts at random points of synth-20km.
+fn duty_posts() -> Vec<(f64, f64)> {
+    synth::points(500_500, 500)
+}
+
+/// civmap's coverage: intersections within reach of any post; (count, median time).
+fn civmap_coverage(layers: &Layers, repeats: usize) -> (usize, Duration) {
+    let posts = duty_posts();
+    let Some(kind) = layers.index().kind_position("intersection") else {
+        return (0, Duration::ZERO);
+    };
+    let mut covered = vec![false; layers.assets().len()];
+    let mut count = 0;
+    let samples: Vec<Duration> = (0..repeats)
+        .map(|_| {
+            let start = Instant::now();
+            covered.iter_mut().for_each(|c| *c = false);
+            for &(lon, lat) in &posts {
+                for hit in layers
+                    .index()
+                    .within_radius(lon, lat, COVERAGE_RADIUS_M, &[kind])
+                {
+                    covered[hit.asset] = true;
+                }
+            }
+            count = black_box(covered.iter().filter(|c| **c).count());
+            start.elapsed()
+        })
+        .collect();
+    (count, median(samples))
 }
 
 /// Runs every benchmark and prints a table.
@@ -430,6 +471,8 @@ pub async fn run(quick: bool) -> anyhow::Result<()> {
     let demo_nearest_us = nearest_us(&demo, &demo_points, &demo.index().all_kinds());
     let demo_geojson = civmap_geojson(&demo, None, if quick { 5 } else { 50 });
 
+    let coverage = civmap_coverage(&layers, if quick { 5 } else { 21 });
+
     let peer = run_peer(&layers, &points, bbox, quick).await;
     let peer_ref = peer.as_ref().ok();
 
@@ -503,6 +546,22 @@ pub async fn run(quick: bool) -> anyhow::Result<()> {
         geojson_city,
         peer_ref.map(|p| p.geojson_city),
     ));
+    lines.push(Line {
+        task: format!(
+            "coverage: intersections ≤ {COVERAGE_RADIUS_M:.0} m of 500 posts ({} covered)",
+            coverage.0
+        ),
+        peer: peer_ref.map(|p| {
+            format!(
+                "{:.2} ms ({} covered)",
+                p.coverage.1.as_secs_f64() * 1e3,
+                p.coverage.0
+            )
+        }),
+        civmap: format!("{:.3} ms", coverage.1.as_secs_f64() * 1e3),
+        ratio: peer_ref.map(|p| p.coverage.1.as_secs_f64() / coverage.1.as_secs_f64()),
+        target: "≥ 40×",
+    });
     lines.push(Line::civmap_only(
         format!(
             "demo city ({} assets): nearest, any kind",

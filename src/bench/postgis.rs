@@ -368,6 +368,17 @@ const GEOJSON_BBOX: &str = r#"
         WHERE ST_Intersects(geom4326, ST_MakeEnvelope($1, $2, $3, $4, 4326))
     ) t"#;
 
+/// The 500 duty posts as a table in the metric CRS.
+const LOAD_POSTS: &str = "
+    CREATE TABLE post AS
+        SELECT n AS id, ST_Transform(ST_SetSRID(ST_MakePoint(lon, lat), 4326), 32650) AS geom
+        FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS t(lon, lat, n)";
+
+/// Intersections within reach of any post: the ST_DWithin join of BENCHMARKS.md.
+const COVERED_BY_POSTS: &str = "
+    SELECT count(DISTINCT a.id) FROM asset a JOIN post p ON ST_DWithin(a.geom, p.geom, $1)
+    WHERE a.kind = 'intersection'";
+
 const GEOJSON_ALL: &str = r#"
     SELECT '{"type":"FeatureCollection","features":[' || coalesce(string_agg(ST_AsGeoJSON(t.*)::text, ','), '') || ']}'
     FROM (SELECT id, kind, name, district, unit, source, target, geom4326 FROM asset) t"#;
@@ -576,6 +587,45 @@ impl Peer {
         }
         .map_err(sql("building GeoJSON in SQL"))?;
         row.try_get(0).map_err(sql("reading the GeoJSON document"))
+    }
+
+    /// Loads `posts` (lon, lat) and times the ST_DWithin join counting intersections within
+    /// `radius_m` of any post: (count, median time of `repeats` runs).
+    pub async fn covered_by_posts(
+        &self,
+        posts: &[(f64, f64)],
+        radius_m: f64,
+        repeats: usize,
+    ) -> Result<(i64, Duration), PeerError> {
+        let lons: Vec<f64> = posts.iter().map(|p| p.0).collect();
+        let lats: Vec<f64> = posts.iter().map(|p| p.1).collect();
+        self.client
+            .batch_execute("DROP TABLE IF EXISTS post")
+            .await
+            .map_err(sql("dropping the post table"))?;
+        self.client
+            .execute(LOAD_POSTS, &[&lons, &lats])
+            .await
+            .map_err(sql("loading the duty posts"))?;
+        self.client
+            .batch_execute("CREATE INDEX ON post USING gist (geom); ANALYZE post;")
+            .await
+            .map_err(sql("indexing the duty posts"))?;
+        let mut count = 0;
+        let mut samples = Vec::with_capacity(repeats);
+        for _ in 0..=repeats {
+            let start = Instant::now();
+            let row = self
+                .client
+                .query_one(COVERED_BY_POSTS, &[&radius_m])
+                .await
+                .map_err(sql("joining intersections and posts"))?;
+            samples.push(start.elapsed());
+            count = row.try_get(0).map_err(sql("reading the covered count"))?;
+        }
+        samples.remove(0); // warm-up
+        samples.sort();
+        Ok((count, samples[samples.len() / 2]))
     }
 
     /// Drops the benchmark schema and closes the connection.
