@@ -141,3 +141,21 @@ export function fileReport(report, photos = [], options) {
 
 /** The URL of a stored photo. */
 export const photoURL = (hash) => `/api/photos/${encodeURIComponent(hash)}`;
+
+// ---------- duty coverage (包路口) ----------
+
+/**
+ * Coverage of the main intersections at `at` (local "YYYY-MM-DDTHH:MM", Asia/Shanghai) as a
+ * FeatureCollection of points with properties {id, name, district, covered, cover}, plus
+ * top-level `districts` [{district, main_intersections, covered, ratio}] and `at`.
+ */
+export const fetchCoverage = ({ at, district, nearby_m } = {}, options) =>
+  getJSON(`/api/coverage?${query({ at, district, nearby_m, format: 'geojson' })}`, options);
+
+/** Held main intersections per hour of one day: {hours: [{hour, held, main_intersections, ratio}]}. */
+export const fetchCoverageDay = ({ date, district } = {}, options) =>
+  getJSON(`/api/coverage/day?${query({ date, district })}`, options);
+
+/** Gaps worth a post first: {suggestions: [{id, name, district, lon, lat, open_traffic_disorder, open_problems}]}. */
+export const fetchCoverageSuggestions = ({ at, district, limit } = {}, options) =>
+  getJSON(`/api/coverage/suggestions?${query({ at, district, limit })}`, options);

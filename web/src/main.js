@@ -19,6 +19,7 @@ import { mapLabel } from './labels.js';
 import { renderLayerList, revealPanel, setupPanelToggle, showStatus } from './panel.js';
 import { popupHTML } from './popup.js';
 import { pickProblem } from './problems.js';
+import { setupCoverage } from './coverage-view.js';
 import { setupProblems } from './problems-view.js';
 import {
   KIND_METADATA,
@@ -51,6 +52,8 @@ const civmap = {
   hooks,
   /** Problems: filters, the drawn collection, openProblem(id), filing… (problems-view.js). */
   problems: null,
+  /** Duty coverage of the main intersections (coverage-view.js). */
+  coverage: null,
 };
 window.civmap = civmap;
 
@@ -229,13 +232,17 @@ async function start() {
       center: map.getCenter().toArray(),
       visibleKinds: catalogue.map((l) => l.kind).filter((k) => visible.has(k)),
       // The problem filters; until they are set up, those the page was opened with.
-      params: civmap.problems ? civmap.problems.hashParams() : [...hashState.params],
+      params: [
+        ...(civmap.problems ? civmap.problems.hashParams() : [...hashState.params].filter(([k]) => k !== 'coverage')),
+        ...(civmap.coverage ? civmap.coverage.hashParams() : [...hashState.params].filter(([k]) => k === 'coverage')),
+      ],
     }),
     (state) => {
       if (state.view) map.jumpTo({ center: state.view.center, zoom: state.view.zoom });
       const wanted = state.layers ? new Set(state.layers) : new Set(catalogue.map((l) => l.kind));
       for (const l of catalogue) if (wanted.has(l.kind) !== visible.has(l.kind)) setKindVisible(l.kind, wanted.has(l.kind));
       if (civmap.problems) civmap.problems.applyHash(state.params);
+      if (civmap.coverage) civmap.coverage.applyHash(state.params);
     },
   );
   map.on('moveend', updateHash);
@@ -258,7 +265,11 @@ async function start() {
     const radius = e.originalEvent && e.originalEvent.pointerType === 'touch' ? 12 : 5;
     const hit = pickFeature(map, e.point, radius);
     // Problems first: the filing spot, a problem's detail, a cluster.
-    const handled = civmap.problems && civmap.problems.handleClick(e.lngLat, hit);
+    let handled = civmap.problems && civmap.problems.handleClick(e.lngLat, hit);
+    // Then the coverage view: who holds the clicked intersection.
+    if (!handled && civmap.coverage && (!hit || (hit.kind !== 'problem' && hit.kind !== 'problem-cluster'))) {
+      handled = civmap.coverage.handleClick(e.point, radius);
+    }
     if (handled || !hit) {
       popup.remove();
       return;
@@ -302,6 +313,20 @@ async function start() {
     });
   } catch (err) {
     failures.push(`问题 problems: ${err.message}`);
+  }
+
+  // Duty coverage of the main intersections (off unless the hash says otherwise).
+  try {
+    civmap.coverage = setupCoverage({
+      map,
+      params: hashState.params,
+      labelsBefore: firstLabelLayer(map),
+      nameOf: (id) => civmap.features.get(featureKey('intersection', id))?.properties.name,
+      onStateChange: () => updateHash(),
+    });
+    await civmap.coverage.loaded();
+  } catch (err) {
+    failures.push(`路口覆盖 coverage: ${err.message}`);
   }
 
   if (failures.length) {

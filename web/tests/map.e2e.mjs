@@ -256,6 +256,122 @@ const pointOnMap = (page, at) =>
     return { x: rect.left + p.x, y: rect.top + p.y, kind: hit && hit.kind, id: hit && hit.feature.properties.id };
   }, at);
 
+// ---------- duty coverage ----------
+
+const COVERAGE_INTERSECTION = '永兴路与光明道交口';
+const COVERAGE_UNIT = '安次交警大队';
+
+/** The `how` and `covered` of intersection `id` as rendered on the coverage layer (null: not drawn). */
+const renderedCoverage = (page, id) =>
+  page.evaluate((wanted) => {
+    const { map } = window.civmap;
+    if (!map.getLayer('coverage')) return null;
+    const f = map.queryRenderedFeatures({ layers: ['coverage'] }).find((x) => x.properties.id === wanted);
+    return f ? { how: f.properties.how, covered: f.properties.covered } : null;
+  }, id);
+
+/** Waits until the coverage view has drawn its latest answer and the map is idle. */
+async function coverageSettled(page) {
+  await page.evaluate(async () => {
+    const { map, coverage } = window.civmap;
+    await coverage.loaded();
+    await new Promise((resolve) => {
+      const nudge = setInterval(() => map.triggerRepaint(), 500);
+      map.once('idle', () => {
+        clearInterval(nudge);
+        resolve();
+      });
+      map.triggerRepaint();
+    });
+  });
+}
+
+async function coverageChecks(context) {
+  const found = (await getJSON(`${BASE}/api/layers/intersection?q=${encodeURIComponent(COVERAGE_INTERSECTION)}`)).features;
+  const target = found.find((f) => f.properties.name === COVERAGE_INTERSECTION);
+  if (!check(!!target, `the intersection ${COVERAGE_INTERSECTION} exists`)) return;
+  const id = target.properties.id;
+  const post = await postJSON(`${BASE}/api/duty-posts`, {
+    unit: COVERAGE_UNIT,
+    intersections: [id],
+    windows: [{ start: '07:00', end: '09:00', days: 'weekdays' }],
+    from: '2026-11-01',
+    actor: 'map.e2e',
+  });
+  check(Number.isFinite(Number(post.id)) && post.intersections.includes(id), `duty post #${post.id} holds ${COVERAGE_INTERSECTION} (${id}) 07:00–09:00 on weekdays`);
+
+  const page = await context.newPage();
+  watch(page, 'coverage', problems);
+  await page.goto(`${BASE}/`, { waitUntil: 'domcontentloaded' });
+  await waitReady(page);
+  check(!(await page.isVisible('#coverage .coverage__body')) && (await page.evaluate(() => window.civmap.map.getLayoutProperty('coverage', 'visibility'))) === 'none',
+    'the coverage view starts off');
+
+  // Turn it on and pick Monday 2026-11-23, morning peak.
+  await page.locator('#coverage input[name="coverage"]').check();
+  const defaults = await page.evaluate(() => ({
+    date: document.querySelector('#coverage input[name="coverage-date"]').value,
+    time: document.querySelector('#coverage input[name="coverage-time"]').value,
+  }));
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  check(defaults.date === today && defaults.time === '07:30', 'the time picker defaults to today 07:30', JSON.stringify(defaults));
+  await page.fill('#coverage input[name="coverage-date"]', '2026-11-23');
+  await page.locator('#coverage .coverage__quick button[data-time="17:30"]').click();
+  await page.locator('#coverage .coverage__quick button[data-time="07:30"]').click();
+  await coverageSettled(page);
+  await jumpTo(page, target.geometry.coordinates, 15);
+  const held = await renderedCoverage(page, id);
+  check(!!held && held.how === 'held' && held.covered === true, `on Monday 2026-11-23 07:30 ${COVERAGE_INTERSECTION} renders as held`, JSON.stringify(held));
+  const hash = await page.evaluate(() => window.location.hash);
+  check(hash.includes('coverage=2026-11-23T07%3A30') || hash.includes('coverage=2026-11-23T07:30'), 'the coverage view and its time are in the hash', hash);
+
+  // The district ratios in the panel match the API.
+  const api = await getJSON(`${BASE}/api/coverage?at=2026-11-23T07:30&format=geojson`);
+  const district = api.districts.find((d) => d.district === target.properties.district);
+  const row = await page.locator(`#coverage .coverage-districts li[data-district="${target.properties.district}"]`).textContent().catch(() => '');
+  const pct = `${Math.round(district.ratio * 1000) / 10}%`;
+  check(district.covered >= 1 && row.includes(`${district.covered}/${district.main_intersections}`) && row.includes(pct),
+    `the panel shows ${target.properties.district}'s ratio ${district.covered}/${district.main_intersections} (${pct})`, row);
+  const legendHeld = await page.textContent('#coverage .coverage-legend li[data-how="held"]');
+  check(/有岗/.test(legendHeld) && Number(legendHeld.replace(/\D+/g, '')) >= 1, 'the legend counts the held intersections', legendHeld.trim());
+  const bars = await page.locator('#coverage .coverage-day .coverage-day__bar').count();
+  check(bars === 24, 'the 24-hour strip has 24 bars', String(bars));
+
+  // Clicking it tells who holds it.
+  const px = await page.evaluate((c) => {
+    const p = window.civmap.map.project(c);
+    const rect = window.civmap.map.getContainer().getBoundingClientRect();
+    return { x: rect.left + p.x, y: rect.top + p.y };
+  }, target.geometry.coordinates);
+  await page.mouse.click(px.x, px.y);
+  const popupText = await page.waitForSelector('.coverage-popup', { timeout: 5000 }).then((e) => e.textContent(), () => '');
+  check(popupText.includes(COVERAGE_INTERSECTION) && popupText.includes(COVERAGE_UNIT), `clicking it shows it is held by ${COVERAGE_UNIT}`, popupText.replace(/\s+/g, ' ').trim().slice(0, 160));
+
+  await page.mouse.move(VIEWPORT.width - 200, VIEWPORT.height - 150);
+  await mkdir(OUT_DIR, { recursive: true });
+  const shot = path.join(OUT_DIR, 'map-coverage.png');
+  await page.screenshot({ path: shot });
+  console.log(`  saved ${path.relative(process.cwd(), shot)}`);
+
+  // At noon nobody holds it.
+  await page.fill('#coverage input[name="coverage-time"]', '12:00');
+  await page.locator('#coverage input[name="coverage-time"]').dispatchEvent('change');
+  await coverageSettled(page);
+  const noon = await renderedCoverage(page, id);
+  check(!!noon && noon.how === 'gap' && noon.covered === false, `at 12:00 ${COVERAGE_INTERSECTION} renders as a gap`, JSON.stringify(noon));
+  const popupNoon = await page.textContent('.coverage-popup').catch(() => '');
+  check(popupNoon.includes('缺口'), 'the open popup now says it is a gap', popupNoon.replace(/\s+/g, ' ').trim().slice(0, 120));
+
+  // A reload restores the view from the hash.
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await waitReady(page);
+  await coverageSettled(page);
+  const restored = await page.evaluate(() => ({ ...window.civmap.coverage.state, checked: document.querySelector('#coverage input[name="coverage"]').checked }));
+  check(restored.on && restored.checked && restored.at === '2026-11-23T12:00', 'reloading restores the coverage view and its time', JSON.stringify(restored));
+  check((await renderedCoverage(page, id))?.how === 'gap', 'after the reload it still renders as a gap');
+  await page.close();
+}
+
 // ---------- the test ----------
 
 async function main() {
@@ -653,9 +769,13 @@ async function main() {
       await page.click('#sheet .sheet__close');
     }
     check(provoked.every((p) => p.seen), 'the provoked 422 was answered as expected');
+
+    // 10. Duty coverage (路口覆盖): a post holding one main intersection on weekday mornings.
+    section('duty coverage');
+    await coverageChecks(context);
     await context.close();
 
-    // 10. Phone: the panel starts collapsed and opens; filing works as a bottom sheet.
+    // 11. Phone: the panel starts collapsed and opens; filing works as a bottom sheet.
     section('phone');
     // The phone stands at the filing market's centre (for 使用我的位置).
     const filingMarket = markets.find((m) => m.properties.name === FILING_MARKET);
