@@ -14,6 +14,8 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     /// Seed the Langfang demo city into an empty store.
     pub seed_demo: bool,
+    /// A shared PostgreSQL/PostGIS database instead of the embedded GeoPackage.
+    pub database_url: Option<String>,
     /// Refuse reports inside a zone where the reported thing is permitted (else flag them).
     pub reject_permitted: bool,
     /// Radius for possible duplicates, metres.

@@ -15,5 +15,6 @@ pub mod layers;
 pub mod matching;
 pub mod model;
 pub mod reports;
+pub mod routing;
 pub mod service;
 pub mod store;

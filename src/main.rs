@@ -48,6 +48,9 @@ enum Command {
         /// Start with an empty store instead of the demo city.
         #[arg(long)]
         no_demo: bool,
+        /// Use a shared PostgreSQL/PostGIS database instead of the embedded GeoPackage.
+        #[arg(long, env = "CIVMAP_DATABASE_URL")]
+        database_url: Option<String>,
         /// Refuse reports inside a zone where the reported thing is permitted (default: flag).
         #[arg(long, env = "CIVMAP_REJECT_PERMITTED")]
         reject_permitted: bool,
@@ -118,6 +121,7 @@ async fn main() -> Result<()> {
             listen,
             web,
             no_demo,
+            database_url,
             reject_permitted,
             duplicate_radius_m,
             max_photo_mib,
@@ -130,6 +134,7 @@ async fn main() -> Result<()> {
                 listen,
                 web_dir: web.is_dir().then_some(web),
                 seed_demo: !no_demo,
+                database_url,
                 reject_permitted,
                 duplicate_radius_m,
                 max_photo_bytes: max_photo_mib.clamp(1, 64) << 20,
@@ -177,15 +182,31 @@ async fn main() -> Result<()> {
                 civmap::bench::run(quick).await?;
             }
             let (total, clients) = if quick { (10_000, 64) } else { (50_000, 128) };
-            let figures = civmap::bench::ingest::run(total, clients).await?;
-            println!(
-                "\nreport ingestion over HTTP, durable acks ({} reports, {} keep-alive clients): {:.0} reports/s, p50 {:.1} ms, p99 {:.1} ms   target ≥ 5,000 reports/s, p99 ≤ 20 ms",
-                figures.reports,
-                figures.clients,
-                figures.per_second(),
-                figures.p50.as_secs_f64() * 1e3,
-                figures.p99.as_secs_f64() * 1e3
-            );
+            let print = |store: &str, f: &civmap::bench::ingest::IngestFigures| {
+                println!(
+                    "report ingestion over HTTP, {store}, durable acks ({} reports, {} keep-alive clients): {:.0} reports/s, p50 {:.1} ms, p99 {:.1} ms   target ≥ 5,000 reports/s, p99 ≤ 20 ms",
+                    f.reports,
+                    f.clients,
+                    f.per_second(),
+                    f.p50.as_secs_f64() * 1e3,
+                    f.p99.as_secs_f64() * 1e3
+                )
+            };
+            println!();
+            let embedded = civmap::bench::ingest::run(total, clients, None).await?;
+            print("GeoPackage", &embedded);
+            match civmap::bench::postgis::Cluster::from_env() {
+                Ok(cluster) => {
+                    let shared =
+                        civmap::bench::ingest::run(total, clients, Some(cluster.url())).await?;
+                    print("PostGIS", &shared);
+                    println!(
+                        "  PostGIS / GeoPackage throughput: {:.2}",
+                        shared.per_second() / embedded.per_second()
+                    );
+                }
+                Err(e) => println!("  PostGIS ingestion skipped: {e}"),
+            }
             Ok(())
         }
     }
@@ -197,14 +218,24 @@ fn open_store(dir: &Path) -> Result<GeoPackageStore> {
 }
 
 async fn serve(config: Config) -> Result<()> {
-    let store = open_store(&config.data_dir)?;
-    tracing::info!(path = %store.path().display(), "GeoPackage store");
+    let store: Arc<dyn Store> = match &config.database_url {
+        Some(url) => {
+            let store = civmap::store::postgis::PostgisStore::connect(url).await?;
+            tracing::info!(database = %store.target(), "PostGIS store");
+            Arc::new(store)
+        }
+        None => {
+            let store = open_store(&config.data_dir)?;
+            tracing::info!(path = %store.path().display(), "GeoPackage store");
+            Arc::new(store)
+        }
+    };
     if config.seed_demo
-        && let Some(counts) = seed_demo_if_empty(&store).await?
+        && let Some(counts) = seed_demo_if_empty(store.as_ref()).await?
     {
         tracing::info!(?counts, "empty store: imported the Langfang demo city");
     }
-    let city = Arc::new(City::open(Arc::new(store), config.city_options()).await?);
+    let city = Arc::new(City::open(store, config.city_options()).await?);
     tracing::info!(assets = city.layers().assets().len(), "layers indexed");
     civmap::service::spawn_asset_watch(Arc::clone(&city), Duration::from_secs(2));
     civmap::service::spawn_report_feed(Arc::clone(&city)).await?;

@@ -14,6 +14,7 @@ use crate::reports::Categories;
 use crate::reports::book::ReportBook;
 use crate::reports::desk::{ReportDesk, ReportSettings};
 use crate::reports::photos::PhotoStore;
+use crate::routing::RoadGraph;
 use crate::store::{Store, StoreError};
 
 /// What went wrong while seeding or importing.
@@ -57,6 +58,8 @@ pub struct CityOptions {
 pub struct City {
     store: Arc<dyn Store>,
     layers: RwLock<Arc<Layers>>,
+    /// The road network of the published layers' roads and alleys, rebuilt when they change.
+    graph: RwLock<Arc<RoadGraph>>,
     /// The store's asset version the published layers were built from.
     layers_version: AtomicI64,
     pub reports: ReportDesk,
@@ -70,6 +73,7 @@ impl City {
     pub async fn open(store: Arc<dyn Store>, options: CityOptions) -> Result<Self, StoreError> {
         let version = store.asset_version().await?;
         let layers = load_layers(store.as_ref()).await?;
+        let graph = RoadGraph::build(layers.assets());
         let (reports, transitions) = store.load_reports().await?;
         let book = ReportBook::new(reports, transitions, *layers.index().projection());
         let desk = ReportDesk::new(
@@ -82,6 +86,7 @@ impl City {
         Ok(Self {
             store,
             layers: RwLock::new(Arc::new(layers)),
+            graph: RwLock::new(Arc::new(graph)),
             layers_version: AtomicI64::new(version),
             reports: desk,
             duty,
@@ -92,6 +97,14 @@ impl City {
     /// The current snapshot (cheap: an `Arc` clone).
     pub fn layers(&self) -> Arc<Layers> {
         match self.layers.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The current road graph (cheap: an `Arc` clone).
+    pub fn road_graph(&self) -> Arc<RoadGraph> {
+        match self.graph.read() {
             Ok(guard) => Arc::clone(&guard),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
@@ -116,6 +129,11 @@ impl City {
     pub async fn reload(&self) -> Result<(), StoreError> {
         let version = self.store.asset_version().await?;
         let fresh = Arc::new(load_layers(self.store.as_ref()).await?);
+        let graph = RoadGraph::rebuild_if_changed(&self.road_graph(), fresh.assets());
+        match self.graph.write() {
+            Ok(mut guard) => *guard = graph,
+            Err(poisoned) => *poisoned.into_inner() = graph,
+        }
         match self.layers.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,

@@ -10,7 +10,9 @@ use tokio::net::TcpStream;
 
 use crate::http::{AppState, router};
 use crate::service::{City, CityOptions, seed_demo_if_empty};
+use crate::store::Store;
 use crate::store::gpkg::GeoPackageStore;
+use crate::store::postgis::PostgisStore;
 
 /// What one ingestion run measured.
 #[derive(Debug, Clone)]
@@ -76,17 +78,25 @@ impl Client {
     }
 }
 
-/// Files `total` reports through `clients` concurrent connections.
-pub async fn run(total: usize, clients: usize) -> anyhow::Result<IngestFigures> {
+/// Files `total` reports through `clients` concurrent connections, on a fresh GeoPackage, or
+/// on the (empty) PostGIS database at `database_url`.
+pub async fn run(
+    total: usize,
+    clients: usize,
+    database_url: Option<&str>,
+) -> anyhow::Result<IngestFigures> {
     let dir = tempfile_dir()?;
-    let store = GeoPackageStore::open(&dir.join("civmap.gpkg"))?;
-    seed_demo_if_empty(&store).await?;
+    let store: Arc<dyn Store> = match database_url {
+        Some(url) => Arc::new(PostgisStore::connect(url).await?),
+        None => Arc::new(GeoPackageStore::open(&dir.join("civmap.gpkg"))?),
+    };
+    seed_demo_if_empty(store.as_ref()).await?;
     let options = CityOptions {
         reports: Default::default(),
         photo_dir: dir.join("photos"),
         max_photo_bytes: 1 << 20,
     };
-    let city = Arc::new(City::open(Arc::new(store), options).await?);
+    let city = Arc::new(City::open(store, options).await?);
     let app = router(AppState { city }, None);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -135,7 +145,13 @@ pub async fn run(total: usize, clients: usize) -> anyhow::Result<IngestFigures> 
 }
 
 fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("civmap-ingest-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "civmap-ingest-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

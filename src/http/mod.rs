@@ -5,6 +5,7 @@ mod coverage;
 pub mod error;
 mod params;
 mod reports;
+mod routing;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,6 +58,9 @@ pub fn router(state: AppState, web_dir: Option<PathBuf>) -> Router {
         .route("/api/bulletins/weekly", get(reports::weekly_bulletin))
         .route("/api/supervision", get(reports::supervision))
         .route("/api/photos/{hash}", get(reports::photo))
+        .route("/api/route", get(routing::route))
+        .route("/api/patrols", post(routing::patrols))
+        .route("/api/samples", get(routing::samples))
         .route(
             "/api/duty-posts",
             get(coverage::list).post(coverage::create),

@@ -137,9 +137,10 @@ pub trait Store: Send + Sync {
         Err(duty_posts_unsupported())
     }
 
-    /// Ids of reports filed or changed by any process sharing this store (this one included),
-    /// as they are committed; `None` when the backend has no such feed (the embedded file is
-    /// written by one civmap at a time).
+    /// Ids of reports filed or changed by other processes sharing this store, as they are
+    /// committed; `None` when the backend has no such feed (the embedded file is written by one
+    /// civmap at a time). Writes made through this very store are left out: its caller already
+    /// shows them, and reloading them could race with the caller's next change of the report.
     async fn report_change_feed(
         &self,
     ) -> Result<Option<tokio::sync::mpsc::UnboundedReceiver<i64>>, StoreError> {

@@ -3,17 +3,18 @@
 //! lon/lat; the schema lives in `migrations/` and is applied when the store connects.
 //!
 //! Tables: `kinds` (the catalogue), one `assets` table (every kind; GiST on `geom` and on
-//! `geom::geography`), `reports` and `report_transitions` (the audit trail), `civmap_meta`
-//! (the asset version, bumped by triggers on any change, whoever makes it), and the analysts'
-//! views `open_problems`, `overdue_problems`, `problems_per_district`. Every report insert or
-//! update sends `NOTIFY civmap_reports, '<id>'` (a trigger), which [`PostgisStore`]'s change
-//! feed follows.
+//! `geom::geography`), `reports` and `report_transitions` (the audit trail), `duty_posts` and
+//! `duty_post_changes` (包路口 and their audit trail), `civmap_meta` (the asset version, bumped
+//! by triggers on any change, whoever makes it), and the analysts' views `open_problems`,
+//! `overdue_problems`, `problems_per_district`. Every report insert or update sends
+//! `NOTIFY civmap_reports, '<id>'` (statement-level triggers), which the change feed follows.
 //!
 //! Every statement is static and parameterised; kind names are values, never identifiers.
 //! Writes return after COMMIT with `synchronous_commit = on`. Reports are filed by a group
 //! committer: whatever has queued while the previous batch was being written goes into the
 //! database as one multi-row `INSERT` (one round trip and one WAL flush for the lot).
 
+mod duty;
 mod migrate;
 mod pool;
 mod reports;
@@ -27,6 +28,7 @@ use tokio_postgres::types::ToSql;
 
 use self::pool::Pool;
 use super::{Store, StoreError, gpkg_geom};
+use crate::coverage::{DutyPost, DutyPostChange};
 use crate::model::{Asset, Catalogue, GeometryType, KindSpec};
 use crate::reports::{NewReport, Report, Status, Transition};
 
@@ -320,7 +322,10 @@ impl Store for PostgisStore {
         let columns = AssetColumns::new(assets);
         let doing = || format!("importing {} {kind} assets", assets.len());
         let mut conn = self.pool().get().await?;
-        let upsert = conn.prepared(UPSERT_ASSETS).await.map_err(pg_err(doing()))?;
+        let upsert = conn
+            .prepared(UPSERT_ASSETS)
+            .await
+            .map_err(pg_err(doing()))?;
         let id_taken = conn.prepared(ID_TAKEN).await.map_err(pg_err(doing()))?;
         let tx = conn.client.transaction().await.map_err(pg_err(doing()))?;
         let params: [&(dyn ToSql + Sync); 7] = [
@@ -332,7 +337,10 @@ impl Store for PostgisStore {
             &columns.properties,
             &columns.wkb,
         ];
-        let written = tx.execute(&upsert, &params).await.map_err(pg_err(doing()))?;
+        let written = tx
+            .execute(&upsert, &params)
+            .await
+            .map_err(pg_err(doing()))?;
         if written as usize != columns.ids.len() {
             // `ON CONFLICT ... WHERE assets.kind = EXCLUDED.kind` left out an id of another kind
             let taken = tx
@@ -400,13 +408,42 @@ impl Store for PostgisStore {
         reports::load_one(&mut conn, id).await
     }
 
+    async fn insert_duty_post(
+        &self,
+        post: &DutyPost,
+        actor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<DutyPost, StoreError> {
+        let mut conn = self.pool().get().await?;
+        duty::insert(&mut conn, post, actor, at).await
+    }
+
+    async fn update_duty_post(
+        &self,
+        post: &DutyPost,
+        action: &str,
+        actor: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool().get().await?;
+        duty::update(&mut conn, post, action, actor, at).await
+    }
+
+    async fn load_duty_posts(&self) -> Result<Vec<DutyPost>, StoreError> {
+        let mut conn = self.pool().get().await?;
+        duty::load(&mut conn).await
+    }
+
+    async fn duty_post_changes(&self, id: i64) -> Result<Vec<DutyPostChange>, StoreError> {
+        let mut conn = self.pool().get().await?;
+        duty::changes(&mut conn, id).await
+    }
+
     /// Ids of reports filed or changed by other processes (other civmaps, SQL, QGIS), from a
     /// dedicated `LISTEN civmap_reports` connection that reconnects when lost. This store's own
     /// writes are left out: the caller already shows them, and reloading them could race with
     /// its next change of the same report.
-    async fn report_change_feed(
-        &self,
-    ) -> Result<Option<mpsc::UnboundedReceiver<i64>>, StoreError> {
+    async fn report_change_feed(&self) -> Result<Option<mpsc::UnboundedReceiver<i64>>, StoreError> {
         let pool = self.pool();
         reports::follow_changes(pool.config().clone(), pool.own_pids())
             .await
@@ -453,7 +490,9 @@ mod tests {
 
     #[test]
     fn the_target_named_in_messages_has_no_password() {
-        let config: Config = "postgres://civmap:secret@db.example:5433/city".parse().unwrap();
+        let config: Config = "postgres://civmap:secret@db.example:5433/city"
+            .parse()
+            .unwrap();
         let target = describe_target(&config);
         assert_eq!(target, "PostgreSQL civmap@db.example:5433/city");
     }

@@ -17,11 +17,23 @@ struct Migration {
 }
 
 /// Every migration, oldest first. Never edit a released one: add the next.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("../../../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("../../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_duty_posts",
+        sql: include_str!("../../../migrations/0002_duty_posts.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_notify_per_statement",
+        sql: include_str!("../../../migrations/0003_notify_per_statement.sql"),
+    },
+];
 
 /// Key of the session advisory lock held while migrating ("civmap" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6369_766d_6170;
@@ -56,7 +68,10 @@ pub(super) async fn run(config: &Config) -> Result<(), StoreError> {
         .await
         .map_err(pg_err("creating civmap_migrations"))?;
     let applied: Vec<(i32, String, String)> = client
-        .query("SELECT version, name, sha256 FROM civmap_migrations ORDER BY version", &[])
+        .query(
+            "SELECT version, name, sha256 FROM civmap_migrations ORDER BY version",
+            &[],
+        )
         .await
         .and_then(|rows| {
             rows.iter()
@@ -108,10 +123,16 @@ pub(super) async fn run(config: &Config) -> Result<(), StoreError> {
 
 /// Creates the postgis extension when it is missing, saying what is wrong when it cannot be,
 /// and checks its version.
-async fn ensure_postgis(client: &tokio_postgres::Client, config: &Config) -> Result<(), StoreError> {
+async fn ensure_postgis(
+    client: &tokio_postgres::Client,
+    config: &Config,
+) -> Result<(), StoreError> {
     let target = describe_target(config);
     let installed = client
-        .query_opt("SELECT extversion FROM pg_extension WHERE extname = 'postgis'", &[])
+        .query_opt(
+            "SELECT extversion FROM pg_extension WHERE extname = 'postgis'",
+            &[],
+        )
         .await
         .map_err(pg_err("looking for the postgis extension"))?;
     if installed.is_none() {
@@ -133,7 +154,8 @@ async fn ensure_postgis(client: &tokio_postgres::Client, config: &Config) -> Res
             .batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
             .await
         {
-            let denied = error.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
+            let denied =
+                error.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
             return Err(if denied {
                 StoreError::Postgis(format!(
                     "the postgis extension is not enabled in {target} and this role may not \

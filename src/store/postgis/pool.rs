@@ -32,7 +32,10 @@ pub(super) struct Conn {
 
 impl Conn {
     /// `sql` prepared on this connection (once; later calls reuse it).
-    pub async fn prepared(&mut self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+    pub async fn prepared(
+        &mut self,
+        sql: &'static str,
+    ) -> Result<Statement, tokio_postgres::Error> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, Client, Config, IsolationLevel, Notification, Row};
@@ -37,7 +36,8 @@ macro_rules! select_transitions {
 const LOAD_REPORTS: &str = concat!(select_reports!(), " ORDER BY id");
 const LOAD_TRANSITIONS: &str = concat!(select_transitions!(), " ORDER BY id");
 const LOAD_REPORT: &str = concat!(select_reports!(), " WHERE id = $1");
-const LOAD_REPORT_TRANSITIONS: &str = concat!(select_transitions!(), " WHERE report_id = $1 ORDER BY id");
+const LOAD_REPORT_TRANSITIONS: &str =
+    concat!(select_transitions!(), " WHERE report_id = $1 ORDER BY id");
 
 /// Most reports written by one statement.
 const MAX_BATCH_REPORTS: usize = 2000;
@@ -104,7 +104,10 @@ async fn file_group(pool: &Pool, group: Vec<FileJob>) {
             }
         }
         Err(error) if group.len() == 1 => {
-            let _ = group.into_iter().next().map(|job| job.reply.send(Err(error)));
+            let _ = group
+                .into_iter()
+                .next()
+                .map(|job| job.reply.send(Err(error)));
         }
         Err(error) => {
             tracing::warn!(%error, jobs = group.len(), "a report batch failed: filing its jobs one by one");
@@ -137,38 +140,41 @@ fn crs_text(crs: InputCrs) -> &'static str {
 }
 
 fn photos_json(photos: &[String]) -> serde_json::Value {
-    serde_json::Value::Array(photos.iter().cloned().map(serde_json::Value::from).collect())
+    serde_json::Value::Array(
+        photos
+            .iter()
+            .cloned()
+            .map(serde_json::Value::from)
+            .collect(),
+    )
+}
+
+/// One field of every report, as the array bound to one parameter.
+fn column<'a, T>(reports: &[&'a NewReport], field: impl Fn(&'a NewReport) -> T) -> Vec<T> {
+    reports.iter().map(|&r| field(r)).collect()
 }
 
 /// Inserts `reports` with one statement; their new ids, in order.
 async fn insert(conn: &mut Conn, reports: &[&NewReport]) -> Result<Vec<i64>, StoreError> {
     let doing = || format!("filing {} reports", reports.len());
-    let column = |f: &dyn Fn(&NewReport) -> f64| reports.iter().map(|r| f(r)).collect::<Vec<_>>();
-    let lon = column(&|r| r.lon);
-    let lat = column(&|r| r.lat);
-    let input_lon = column(&|r| r.input.lon);
-    let input_lat = column(&|r| r.input.lat);
-    let text = |f: &dyn Fn(&NewReport) -> &str| reports.iter().map(|r| f(r).to_owned()).collect::<Vec<String>>();
-    let category = text(&|r| &r.category);
-    let description = text(&|r| &r.description);
-    let reporter = text(&|r| &r.reporter);
-    let input_crs = text(&|r| crs_text(r.input.crs));
-    let optional = |f: &dyn Fn(&NewReport) -> Option<&str>| {
-        reports.iter().map(|r| f(r).map(str::to_owned)).collect::<Vec<Option<String>>>()
-    };
-    let asset_id = optional(&|r| r.asset.as_ref().map(|a| a.id.as_str()));
-    let asset_kind = optional(&|r| r.asset.as_ref().map(|a| a.kind.as_str()));
-    let asset_name = optional(&|r| r.asset.as_ref().map(|a| a.name.as_str()));
-    let matched_unit = optional(&|r| r.unit.as_deref());
-    let district = optional(&|r| r.district.as_deref());
-    let permitted_zone = optional(&|r| r.permitted_zone.as_deref());
-    let distance_m: Vec<Option<f64>> = reports
-        .iter()
-        .map(|r| r.asset.as_ref().map(|a| a.distance_m))
-        .collect();
-    let observed_at: Vec<DateTime<Utc>> = reports.iter().map(|r| r.observed_at).collect();
-    let reported_at: Vec<DateTime<Utc>> = reports.iter().map(|r| r.reported_at).collect();
-    let photos: Vec<serde_json::Value> = reports.iter().map(|r| photos_json(&r.photos)).collect();
+    let lon = column(reports, |r| r.lon);
+    let lat = column(reports, |r| r.lat);
+    let category = column(reports, |r| r.category.as_str());
+    let description = column(reports, |r| r.description.as_str());
+    let reporter = column(reports, |r| r.reporter.as_str());
+    let observed_at = column(reports, |r| r.observed_at);
+    let reported_at = column(reports, |r| r.reported_at);
+    let asset_id = column(reports, |r| r.asset.as_ref().map(|a| a.id.as_str()));
+    let asset_kind = column(reports, |r| r.asset.as_ref().map(|a| a.kind.as_str()));
+    let asset_name = column(reports, |r| r.asset.as_ref().map(|a| a.name.as_str()));
+    let distance_m = column(reports, |r| r.asset.as_ref().map(|a| a.distance_m));
+    let matched_unit = column(reports, |r| r.unit.as_deref());
+    let district = column(reports, |r| r.district.as_deref());
+    let permitted_zone = column(reports, |r| r.permitted_zone.as_deref());
+    let photos = column(reports, |r| photos_json(&r.photos));
+    let input_crs = column(reports, |r| crs_text(r.input.crs));
+    let input_lon = column(reports, |r| r.input.lon);
+    let input_lat = column(reports, |r| r.input.lat);
     let params: [&(dyn ToSql + Sync); 18] = [
         &lon,
         &lat,
@@ -189,7 +195,10 @@ async fn insert(conn: &mut Conn, reports: &[&NewReport]) -> Result<Vec<i64>, Sto
         &input_lon,
         &input_lat,
     ];
-    let statement = conn.prepared(INSERT_REPORTS).await.map_err(pg_err(doing()))?;
+    let statement = conn
+        .prepared(INSERT_REPORTS)
+        .await
+        .map_err(pg_err(doing()))?;
     let rows = conn
         .client
         .query(&statement, &params)
@@ -286,9 +295,18 @@ fn report_from_row(row: &Row) -> Result<Report, StoreError> {
     let asset = match row.try_get::<_, Option<String>>(7).map_err(get_err)? {
         Some(asset_id) => Some(MatchedAsset {
             id: asset_id,
-            kind: row.try_get::<_, Option<String>>(8).map_err(get_err)?.unwrap_or_default(),
-            name: row.try_get::<_, Option<String>>(9).map_err(get_err)?.unwrap_or_default(),
-            distance_m: row.try_get::<_, Option<f64>>(10).map_err(get_err)?.unwrap_or(0.0),
+            kind: row
+                .try_get::<_, Option<String>>(8)
+                .map_err(get_err)?
+                .unwrap_or_default(),
+            name: row
+                .try_get::<_, Option<String>>(9)
+                .map_err(get_err)?
+                .unwrap_or_default(),
+            distance_m: row
+                .try_get::<_, Option<f64>>(10)
+                .map_err(get_err)?
+                .unwrap_or(0.0),
         }),
         None => None,
     };
@@ -358,10 +376,15 @@ fn transition_from_row(row: &Row) -> Result<Transition, StoreError> {
 }
 
 /// Every report and audit entry, oldest first, from one snapshot.
-pub(super) async fn load_all(conn: &mut Conn) -> Result<(Vec<Report>, Vec<Transition>), StoreError> {
+pub(super) async fn load_all(
+    conn: &mut Conn,
+) -> Result<(Vec<Report>, Vec<Transition>), StoreError> {
     let doing = "reading reports";
     let reports_sql = conn.prepared(LOAD_REPORTS).await.map_err(pg_err(doing))?;
-    let transitions_sql = conn.prepared(LOAD_TRANSITIONS).await.map_err(pg_err(doing))?;
+    let transitions_sql = conn
+        .prepared(LOAD_TRANSITIONS)
+        .await
+        .map_err(pg_err(doing))?;
     let tx = conn
         .client
         .build_transaction()
@@ -371,9 +394,15 @@ pub(super) async fn load_all(conn: &mut Conn) -> Result<(Vec<Report>, Vec<Transi
         .await
         .map_err(pg_err(doing))?;
     let report_rows = tx.query(&reports_sql, &[]).await.map_err(pg_err(doing))?;
-    let transition_rows = tx.query(&transitions_sql, &[]).await.map_err(pg_err(doing))?;
+    let transition_rows = tx
+        .query(&transitions_sql, &[])
+        .await
+        .map_err(pg_err(doing))?;
     tx.commit().await.map_err(pg_err(doing))?;
-    let reports = report_rows.iter().map(report_from_row).collect::<Result<_, _>>()?;
+    let reports = report_rows
+        .iter()
+        .map(report_from_row)
+        .collect::<Result<_, _>>()?;
     let transitions = transition_rows
         .iter()
         .map(transition_from_row)
@@ -400,7 +429,11 @@ pub(super) async fn load_one(
         .start()
         .await
         .map_err(pg_err(doing()))?;
-    let Some(row) = tx.query_opt(&report_sql, &[&id]).await.map_err(pg_err(doing()))? else {
+    let Some(row) = tx
+        .query_opt(&report_sql, &[&id])
+        .await
+        .map_err(pg_err(doing()))?
+    else {
         return Ok(None);
     };
     let transition_rows = tx
@@ -417,14 +450,17 @@ pub(super) async fn load_one(
 
 /// A `LISTEN civmap_reports` connection: its client (kept alive while listening) and the
 /// notifications it receives (the channel closes when the connection is lost).
-async fn listen(config: &Config) -> Result<(Client, mpsc::UnboundedReceiver<Notification>), StoreError> {
-    let (client, mut connection) = config
-        .connect(tokio_postgres::NoTls)
-        .await
-        .map_err(pg_err(format!(
-            "connecting to {} for the report change feed",
-            super::describe_target(config)
-        )))?;
+async fn listen(
+    config: &Config,
+) -> Result<(Client, mpsc::UnboundedReceiver<Notification>), StoreError> {
+    let (client, mut connection) =
+        config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(pg_err(format!(
+                "connecting to {} for the report change feed",
+                super::describe_target(config)
+            )))?;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         loop {
@@ -482,7 +518,10 @@ pub(super) async fn follow_changes(
                             return;
                         }
                     }
-                    Err(_) => tracing::warn!(payload = note.payload(), "a civmap_reports notification that is not a report id"),
+                    Err(_) => tracing::warn!(
+                        payload = note.payload(),
+                        "a civmap_reports notification that is not a report id"
+                    ),
                 }
             }
             drop(client);
