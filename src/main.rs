@@ -180,6 +180,17 @@ async fn main() -> Result<()> {
         Command::Bench { quick, only_ingest } => {
             if !only_ingest {
                 civmap::bench::run(quick).await?;
+                println!();
+                match civmap::bench::postgis::Cluster::from_env() {
+                    Ok(cluster) => {
+                        civmap::bench::routing::run_with_pgrouting(quick, Some(cluster.url()))
+                            .await;
+                    }
+                    Err(e) => {
+                        println!("pgRouting peer skipped: {e}");
+                        civmap::bench::routing::run(quick);
+                    }
+                }
             }
             let (total, clients) = if quick { (10_000, 64) } else { (50_000, 128) };
             let print = |store: &str, f: &civmap::bench::ingest::IngestFigures| {

@@ -568,6 +568,11 @@ async fn bad_reports_and_bad_changes_are_4xx_problems_that_change_nothing() {
         (with(json!({"photos": ["ab".repeat(32)]})), 422, "photo"),
         (with(json!({"colour": "red"})), 400, "unknown field"),
         (
+            with(json!({"description": "a\u{0}b"})),
+            400,
+            "control characters",
+        ),
+        (
             json!({"lat": 39.5, "category": "litter", "reporter": "x"}),
             400,
             "lon",

@@ -4,6 +4,7 @@
 
 pub mod ingest;
 pub mod postgis;
+pub mod routing;
 pub mod synth;
 
 use std::hint::black_box;

@@ -204,6 +204,14 @@ impl ReportDesk {
             )));
         }
         let description = input.description.clone().unwrap_or_default();
+        if [reporter, description.as_str()]
+            .iter()
+            .any(|t| t.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
+        {
+            return Err(invalid(
+                "reporter and description must not contain control characters".into(),
+            ));
+        }
         if description.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(invalid(format!(
                 "description is longer than {MAX_DESCRIPTION_CHARS} characters"
@@ -337,6 +345,20 @@ impl ReportDesk {
             return Err(ReportError::Unprocessable(format!(
                 "duplicate_of {original}: no such report"
             )));
+        }
+        let texts = [
+            Some(&request.actor),
+            request.note.as_ref(),
+            request.unit.as_ref(),
+        ];
+        if texts
+            .iter()
+            .flatten()
+            .any(|t| t.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
+        {
+            return Err(ReportError::Invalid(
+                "actor, unit and note must not contain control characters".into(),
+            ));
         }
         if request.actor.chars().count() > MAX_NAME_CHARS {
             return Err(ReportError::Invalid(format!(
